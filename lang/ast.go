@@ -459,9 +459,9 @@ type Element struct {
 type Quantifier struct {
 	Pos   Position
 	Op    string `parser:"( @( \"??\" | \"?\" | \"*\" | \"+\" )"`
-	Min   *Count `parser:"| \"{\" @@"`
-	Comma bool   `parser:"  @\",\"?"`
-	Max   *Count `parser:"  @@? \"}\" )"`
+	Min   *Count `parser:"| \"{\" @@?"`
+	Comma bool   `parser:"  ( @\",\""`
+	Max   *Count `parser:"    @@? )? \"}\" )"`
 	Mode  string `parser:"@( \"?\" | \"!\" )?"`
 	Loop  string `parser:"@( \"consecutive\" | \"relaxed\" | \"any\" )?"`
 	Until *Expr  `parser:"( \"until\" \"(\" @@ \")\" )?"`
@@ -477,7 +477,9 @@ func (q *Quantifier) Bounds() (lo, hi int) {
 	case "+":
 		return 1, -1
 	}
-	lo = q.Min.Value
+	if q.Min != nil { // {,m} is {0,m}, as in SQL
+		lo = q.Min.Value
+	}
 	switch {
 	case !q.Comma:
 		hi = lo

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +28,9 @@ var lexDef = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Float", Pattern: `\d[\d_]*\.\d[\d_]*([eE][-+]?\d+)?|\d[\d_]*[eE][-+]?\d+`},
 	{Name: "Int", Pattern: `0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|\d[\d_]*`},
 	{Name: "String", Pattern: `"(\\.|[^"\\\n])*"|'(\\.|[^'\\\n])*'|` + "`[^`]*`"},
-	{Name: "Keyword", Pattern: `(event|const|rule|from|where|partition|window|match|within|skip|having|emit|output)\b`},
+	// Keywords are lexed as names and retyped by keywordMapper, so that a
+	// name that merely starts with one (matché, events) stays a name.
+	{Name: "Keyword", Pattern: `[^\x00-\x{10FFFF}]`},
 	{Name: "Ident", Pattern: `[\p{L}_$][\p{L}\p{N}_$]*`},
 	{Name: "Punct", Pattern: `->>|->|==|!=|<=|>=|&&|\|\||\?\?|\?\.|\.\.|\*\*|[-+*/%^<>=!?:.,;|&#@~()\[\]{}]`},
 	// Anything else is one bad character, so that the lexer never stops
@@ -35,19 +39,21 @@ var lexDef = lexer.MustSimple([]lexer.SimpleRule{
 })
 
 var (
-	symbols     = lexDef.Symbols()
-	tokComment  = symbols["Comment"]
-	tokKeyword  = symbols["Keyword"]
-	tokIdent    = symbols["Ident"]
-	tokPunct    = symbols["Punct"]
-	tokDuration = symbols["Duration"]
-	tokInt      = symbols["Int"]
-	tokBad      = symbols["Bad"]
+	symbols       = lexDef.Symbols()
+	tokComment    = symbols["Comment"]
+	tokWhitespace = symbols["Whitespace"]
+	tokKeyword    = symbols["Keyword"]
+	tokIdent      = symbols["Ident"]
+	tokPunct      = symbols["Punct"]
+	tokDuration   = symbols["Duration"]
+	tokInt        = symbols["Int"]
+	tokBad        = symbols["Bad"]
 )
 
 var parser = participle.MustBuild[File](
 	participle.Lexer(lexDef),
 	participle.Elide("Comment", "Whitespace"),
+	participle.Map(keywordMapper, "Ident"),
 	participle.Union[Decl](&EventDecl{}, &ConstDecl{}, &Rule{}),
 	participle.Union[Clause](&FromClause{}, &PartitionClause{}, &WindowClause{}, &MatchClause{},
 		&WithinClause{}, &SkipClause{}, &HavingClause{}, &EmitClause{}, &TimeoutClause{}, &OutputClause{}),
@@ -56,8 +62,29 @@ var parser = participle.MustBuild[File](
 	participle.UseLookahead(3),
 )
 
+var isKeyword = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range Keywords {
+		m[k] = true
+	}
+	return m
+}()
+
+func keywordMapper(t lexer.Token) (lexer.Token, error) {
+	if isKeyword[t.Value] {
+		t.Type = tokKeyword
+	}
+	return t, nil
+}
+
 // maxSource bounds the input: a larger file is refused rather than parsed.
 const maxSource = 16 << 20
+
+// maxNesting bounds bracket nesting. The parser recurses once per pattern
+// group or list type: deeper input takes time superlinear in the depth
+// (100000 groups: 39 s) and at about 400000 overflows the stack, a fatal
+// error that recover cannot catch.
+const maxNesting = 1000
 
 // Parse parses a rule file. On syntax errors it returns the declarations
 // that did parse and an ErrorList holding one error per broken declaration;
@@ -79,10 +106,17 @@ func Parse(filename string, src []byte) (*File, error) {
 		errs.Add(Position{Filename: filename, Line: 1, Column: 1}, "%s", err)
 		return &File{Name: filename, Src: src}, errs
 	}
-	f, err := parser.ParseBytes(filename, src)
+	if pos, ok := tooDeep(toks); ok {
+		var errs ErrorList
+		errs.Add(pos, "brackets nested more than %d deep", maxNesting)
+		return &File{Name: filename, Src: src, Comments: comments(toks)}, errs
+	}
+	f, err := parseTokens(toks, endOf(filename, toks))
 	if err == nil {
 		f.Name, f.Src, f.Comments = filename, src, comments(toks)
-		normalize(f)
+		if errs := normalize(f); len(errs) > 0 {
+			return f, errs.Err()
+		}
 		return f, nil
 	}
 	// Recover: parse each declaration on its own, so that every broken one
@@ -90,8 +124,15 @@ func Parse(filename string, src []byte) (*File, error) {
 	out := &File{Name: filename, Src: src, Comments: comments(toks)}
 	var errs ErrorList
 	for _, c := range declChunks(toks, len(src)) {
-		chunk := blankPrefix(src, c.start) + string(src[c.start:c.end])
-		cf, err := parser.ParseString(filename, chunk)
+		// The chunk's own tokens, ended where the next declaration starts:
+		// positions stay those of the file, and each chunk costs its length.
+		i := sort.Search(len(toks), func(i int) bool { return toks[i].Pos.Offset >= c.start })
+		j := sort.Search(len(toks), func(i int) bool { return toks[i].Pos.Offset >= c.end })
+		eof := endOf(filename, toks)
+		if j < len(toks) {
+			eof = toks[j].Pos
+		}
+		cf, err := parseTokens(toks[i:j], eof)
 		if err != nil {
 			e := syntaxError(filename, err)
 			if c.end < len(src) {
@@ -108,7 +149,7 @@ func Parse(filename string, src []byte) (*File, error) {
 	if len(errs) == 0 { // the whole failed but every part parsed: report the whole's error
 		errs = append(errs, syntaxError(filename, err))
 	}
-	normalize(out)
+	errs = append(errs, normalize(out)...)
 	return out, errs.Err()
 }
 
@@ -129,8 +170,30 @@ func tokenize(filename string, src []byte) ([]lexer.Token, error) {
 		if t.EOF() {
 			return toks, nil
 		}
+		if t.Type == tokIdent {
+			t, _ = keywordMapper(t)
+		}
 		toks = append(toks, t)
 	}
+}
+
+// tooDeep returns the first bracket nested more than maxNesting deep.
+func tooDeep(toks []lexer.Token) (Position, bool) {
+	depth := 0
+	for _, t := range toks {
+		if t.Type != tokPunct {
+			continue
+		}
+		switch t.Value {
+		case "(", "[", "{":
+			if depth++; depth > maxNesting {
+				return t.Pos, true
+			}
+		case ")", "]", "}":
+			depth = max(0, depth-1)
+		}
+	}
+	return Position{}, false
 }
 
 func comments(toks []lexer.Token) []Comment {
@@ -194,20 +257,40 @@ func firstSignificant(toks []lexer.Token) int {
 	return math.MaxInt
 }
 
-// blankPrefix returns whitespace that puts the text at offset at the same
-// line and column as in src.
-func blankPrefix(src []byte, offset int) string {
-	var b strings.Builder
-	for _, r := range string(src[:offset]) {
-		if r == '\n' {
-			b.WriteByte('\n')
-		} else if r == '\t' {
-			b.WriteByte('\t')
-		} else {
-			b.WriteByte(' ')
-		}
+// tokenLexer replays tokens that tokenize already read.
+type tokenLexer struct {
+	toks []lexer.Token
+	eof  Position
+}
+
+func (l *tokenLexer) Next() (lexer.Token, error) {
+	if len(l.toks) == 0 {
+		return lexer.EOFToken(l.eof), nil
 	}
-	return b.String()
+	t := l.toks[0]
+	l.toks = l.toks[1:]
+	return t, nil
+}
+
+// parseTokens parses a file, or one declaration of it, from its tokens;
+// eof is where the input ends.
+func parseTokens(toks []lexer.Token, eof Position) (*File, error) {
+	pl, err := lexer.Upgrade(&tokenLexer{toks: toks, eof: eof}, tokComment, tokWhitespace)
+	if err != nil {
+		return nil, err
+	}
+	return parser.ParseFromLexer(pl)
+}
+
+// endOf returns the position just after the last token.
+func endOf(filename string, toks []lexer.Token) Position {
+	if len(toks) == 0 {
+		return Position{Filename: filename, Line: 1, Column: 1}
+	}
+	t := toks[len(toks)-1]
+	end := t.Pos
+	end.Advance(t.Value)
+	return end
 }
 
 func invalidUTF8Pos(filename string, src []byte) Position {
@@ -254,17 +337,67 @@ func syntaxMessage(msg string) string {
 		"unexpected token", "unexpected",
 		"expected Ident", "expected a name",
 		"expected FieldName", "expected a field name",
-		"expected TypeRef", "expected a type (string, int, float, bool, time, duration, any or [T])",
+		"expected TypeRef", "expected a type: string, int, float, bool, time, duration, any or [T]",
 		"expected Duration", "expected a duration such as 500ms, 10s, 5m, 2h or 1d",
 		"expected Count", "expected a whole number",
 		"expected Expr", "expected an expression",
 		"expected Pattern", "expected a pattern",
 		"expected WindowSpec", "expected a window: tumbling d, hopping d every d, sliding d, count n, sliding count n or session gap d",
-		"expected Clause", "expected a clause (from, partition by, window, match, within, skip, having, emit, on timeout emit, output)",
+		"expected Clause", "expected a clause: from, partition by, window, match, within, skip, having, emit, on timeout emit or output",
 		"expected Decl", "expected a declaration: event, const or rule",
 		"expected EmitField", "expected a field",
+		`expected "{" (EmitField ("," EmitField)* ","?)? "}"`, `expected "{" and the emitted fields`,
 	)
-	return r.Replace(msg)
+	return grammarWords(plainExpected(r.Replace(msg)))
+}
+
+// grammarTail finds where participle's grammar starts after a worded hint:
+// a quoted token, a group, or a capitalised production name.
+var grammarTail = regexp.MustCompile(`\s+(\(|"|[A-Z][A-Za-z]*[?*+]?(\s|$))`)
+
+// grammarWords replaces an "expected" part that still names grammar
+// fragments by words, or drops it.
+func grammarWords(msg string) string {
+	i := strings.Index(msg, " (expected ")
+	if i < 0 || !strings.HasSuffix(msg, ")") {
+		return msg
+	}
+	inner := msg[i+len(" (expected ") : len(msg)-1]
+	if strings.HasPrefix(inner, "a ") || strings.HasPrefix(inner, "an ") {
+		// Already in words; cut any grammar participle appended to them.
+		if loc := grammarTail.FindStringIndex(inner); loc != nil {
+			inner = inner[:loc[0]]
+		}
+		return msg[:i] + " (expected " + inner + ")"
+	}
+	switch {
+	case strings.Contains(inner, "Element") || strings.Contains(inner, "Pattern"):
+		return msg[:i] + " (expected a pattern element such as a:Type(condition), or a group; a condition's ( must follow the type name directly)"
+	case strings.Contains(inner, "Count"):
+		return msg[:i] + " (expected a quantifier bound such as {2}, {2,}, {2,5} or {,5})"
+	case strings.ContainsAny(inner, "|*?+") || strings.Count(inner, "(") > 0:
+		return msg[:i]
+	}
+	return msg
+}
+
+// plainExpected cuts the grammar participle appends after the first
+// expected token: (expected "}" ("time" Ident)? ...) becomes (expected "}").
+func plainExpected(msg string) string {
+	const open = "(expected \""
+	i := strings.Index(msg, open)
+	if i < 0 || !strings.HasSuffix(msg, ")") {
+		return msg
+	}
+	rest := msg[i+len(open) : len(msg)-1]
+	j := strings.IndexByte(rest, '"')
+	if j < 0 {
+		return msg
+	}
+	if tail := rest[j+1:]; strings.ContainsAny(tail, "()?*|") {
+		return msg[:i] + open + rest[:j+1] + ")"
+	}
+	return msg
 }
 
 // Parse implements participle.Parseable: an expression runs to the first
@@ -286,7 +419,7 @@ func (e *Expr) Parse(lex *lexer.PeekingLexer) error {
 			}
 			return participle.Errorf(t.Pos, "unexpected character %q", t.Value)
 		}
-		if depth == 0 && exprStop(t, prev) {
+		if depth == 0 && (exprStop(t, prev) || startsTimeout(lex)) {
 			break
 		}
 		if t.Type == tokPunct {
@@ -317,6 +450,19 @@ func (e *Expr) Parse(lex *lexer.PeekingLexer) error {
 	e.EndPos.Offset -= len(last.Value) // Advance moved Offset too
 	e.Text = b.String()
 	return nil
+}
+
+// startsTimeout reports whether the next tokens are "on timeout", the start
+// of a clause: "on" alone stays a name.
+func startsTimeout(lex *lexer.PeekingLexer) bool {
+	if t := lex.Peek(); t.Type != tokIdent || t.Value != "on" {
+		return false
+	}
+	cp := lex.MakeCheckpoint()
+	lex.Next()
+	next := lex.Peek()
+	lex.LoadCheckpoint(cp)
+	return next.Type == tokIdent && next.Value == "timeout"
 }
 
 func exprStop(t *lexer.Token, prev string) bool {
@@ -350,7 +496,7 @@ func gap(b *strings.Builder, last, next *lexer.Token) {
 // Parse implements participle.Parseable for an element: [alias:]Type[(cond)].
 func (el *Element) Parse(lex *lexer.PeekingLexer) error {
 	t := lex.Peek()
-	if t.Type != tokIdent || t.Value == "not" {
+	if t.Type != tokIdent || t.Value == "not" || startsTimeout(lex) {
 		return participle.NextMatch
 	}
 	cp := lex.MakeCheckpoint()
@@ -464,18 +610,26 @@ func parseDuration(s string) (time.Duration, error) {
 
 // normalize rewrites what the lexer glued together: "??" after an element is
 // the optional quantifier made reluctant.
-func normalize(f *File) {
+func normalize(f *File) ErrorList {
+	var errs ErrorList
 	for _, d := range f.Decls {
 		if r, ok := d.(*Rule); ok {
 			if m := r.Match(); m != nil && m.Pattern != nil {
 				walkFactors(m.Pattern, func(fa *Factor) {
+					if q := fa.Quant; q != nil && q.Op == "" && q.Min == nil && (!q.Comma || q.Max == nil) {
+						errs.Add(q.Pos, "quantifier needs a bound: {n}, {n,}, {n,m} or {,m}")
+					}
 					if q := fa.Quant; q != nil && q.Op == "??" {
+						if q.Mode != "" {
+							errs.Add(q.Pos, "quantifier ?? is already reluctant; it takes no further %s", q.Mode)
+						}
 						q.Op, q.Mode = "?", "?"
 					}
 				})
 			}
 		}
 	}
+	return errs
 }
 
 // walkFactors calls fn for every factor of p, outer before inner.

@@ -1,0 +1,3 @@
+// Package archtest holds tests that keep the architecture true: imports
+// flow cmd/cepctl -> lang -> engine -> window, and never back.
+package archtest

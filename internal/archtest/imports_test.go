@@ -1,0 +1,55 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/cepengine/cep"
+
+// TestImports_direction checks every package's dependencies with go list:
+// window sees only the standard library and roaring; engine never sees lang,
+// participle or cmd; lang never sees cmd.
+func TestImports_direction(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go tool not on PATH")
+	}
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	rules := []struct {
+		pkgPrefix string
+		forbidden []string
+		onlyStd   bool // plus roaring and its own deps
+	}{
+		{pkgPrefix: module + "/window", onlyStd: true},
+		{pkgPrefix: module + "/engine", forbidden: []string{module + "/lang", module + "/cmd", "github.com/alecthomas/participle"}},
+		{pkgPrefix: module + "/lang", forbidden: []string{module + "/cmd"}},
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		pkg, deps := fields[0], fields[1:]
+		for _, r := range rules {
+			if pkg != r.pkgPrefix && !strings.HasPrefix(pkg, r.pkgPrefix+"/") {
+				continue
+			}
+			for _, d := range deps {
+				for _, f := range r.forbidden {
+					if d == f || strings.HasPrefix(d, f+"/") {
+						t.Errorf("%s imports %s, which it must not", pkg, d)
+					}
+				}
+				if r.onlyStd && strings.Contains(strings.Split(d, "/")[0], ".") &&
+					!strings.HasPrefix(d, "github.com/RoaringBitmap/") && !strings.HasPrefix(d, "github.com/bits-and-blooms/") &&
+					!strings.HasPrefix(d, "github.com/mschoch/smat") && !strings.HasPrefix(d, module+"/window") {
+					t.Errorf("%s imports %s; window may import only the standard library and roaring", pkg, d)
+				}
+			}
+		}
+	}
+}

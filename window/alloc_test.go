@@ -1,0 +1,154 @@
+package window
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// AllocsPerRun(1, f) calls f twice (a warm-up, then the measured run) and
+// reports the allocations of the second call exactly: with one run, its
+// integer division by the number of runs truncates nothing.
+
+// readSink reads every aggregate of every result, as the engine would, into
+// a fixed buffer.
+type readSink struct {
+	num [MaxAggs]float64
+	val [MaxAggs]int
+	n   int
+}
+
+func (s *readSink) Emit(r Result[int]) {
+	for i := range r.acc.aggs.Len() {
+		s.num[i], _ = r.Float(i)
+		s.val[i], _ = r.Value(i)
+	}
+	s.n++
+}
+
+// replay inserts the events of ops shifted by shift, with their Advances.
+func replay(t *testing.T, w Window[int], ops []op, shift int64, sink Sink[int]) {
+	for _, o := range ops {
+		if o.insert {
+			if err := w.Insert(o.ts+shift, o.row(), sink); err != nil {
+				t.Fatalf("Insert(%d) with shift %d: %v", o.ts, shift, err)
+			}
+		} else {
+			w.Advance(o.ts+shift, sink)
+		}
+	}
+}
+
+// TestAlloc_SteadyState guards zero allocations per event: once a window has
+// seen a stream, replaying the same stream later in time (shifted by a
+// multiple of every window period, so that the same windows recur) must
+// not allocate, whatever the kind.
+func TestAlloc_SteadyState(t *testing.T) {
+	noDistinct := slices.DeleteFunc(slices.Clone(allSpecs), func(s AggSpec) bool { return s.Op == OpCountDistinct })
+	const period = 2 * 3 * 4 * 5 * 7 * 1000 // multiple of every size, step, gap, length below
+	for _, c := range []struct {
+		specs []AggSpec
+		dense bool // time windows never empty: roaring containers stay
+		kinds []string
+	}{
+		{noDistinct, false, nil},
+		{allSpecs, true, []string{"sliding_10", "sliding_25", "sliding_count_5", "sliding_count_40"}},
+	} {
+		aggs, err := NewAggs(c.specs, intEqual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := streamConfig{events: 2000, grid: 10, maxStep: 12, advances: 0.3, special: true}
+		if c.dense {
+			cfg = streamConfig{events: 2000, grid: 1, maxStep: 1, advances: 0.3}
+		}
+		ops := genStream(rand.New(rand.NewPCG(21, 22)), cfg)
+		ops = ops[:len(ops)-1] // no end of input between passes
+		span := ops[len(ops)-1].ts - ops[0].ts
+		shift := (span/period + 2) * period
+		if c.dense {
+			// Sliding windows need no alignment; passes follow each other
+			// without a gap, so the window never drains and the roaring
+			// container is never dropped (see TestAlloc_DistinctAddOnly).
+			shift = span + 1
+		}
+		for _, k := range kindCases() {
+			if c.kinds != nil && !slices.Contains(c.kinds, k.name) {
+				continue
+			}
+			t.Run(k.name+"/"+map[bool]string{false: "no_distinct", true: "all"}[c.dense], func(t *testing.T) {
+				w, err := k.build(aggs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sink := &readSink{}
+				var s Sink[int] = sink
+				replay(t, w, ops, 0, s)
+				replay(t, w, ops, shift, s)
+				emitted := sink.n
+				pass := int64(1)
+				allocs := testing.AllocsPerRun(1, func() { // runs twice: warm-up, then measured
+					pass++
+					replay(t, w, ops, pass*shift, s)
+				})
+				if allocs != 0 {
+					t.Errorf("%v allocations in a replayed pass of %d events", allocs, cfg.events)
+				}
+				if sink.n == emitted {
+					t.Error("nothing emitted: the test measures nothing")
+				}
+			})
+		}
+	}
+}
+
+// TestAlloc_DistinctAddOnly bounds what count_distinct costs in add-only
+// windows: each window starts an empty roaring bitmap, so a few allocations
+// per closed window, none per event.
+func TestAlloc_DistinctAddOnly(t *testing.T) {
+	aggs, _ := NewAggs[int]([]AggSpec{{Op: OpCountDistinct}}, nil)
+	w, _ := NewTumbling(aggs, 100)
+	rng := rand.New(rand.NewPCG(23, 24))
+	sink := &readSink{}
+	var s Sink[int] = sink
+	row := Row[int]{Key: []uint64{0}}
+	ts := int64(0)
+	run := func() {
+		for range 10000 {
+			ts++
+			row.Key[0] = uint64(rng.IntN(1000))
+			if err := w.Insert(ts, row, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	run()
+	before := sink.n
+	allocs := testing.AllocsPerRun(1, run)
+	windows := float64(sink.n-before) / 2 // AllocsPerRun runs twice
+	perWindow := allocs / windows
+	t.Logf("count_distinct, tumbling 100 events a window: %.1f allocations per window, %.3f per event", perWindow, allocs/10000)
+	if perWindow > 16 {
+		t.Errorf("%.1f allocations per window", perWindow)
+	}
+}
+
+// TestAlloc_Acc guards the running aggregate.
+func TestAlloc_Acc(t *testing.T) {
+	aggs, _ := NewAggs(allSpecs, intEqual)
+	acc := NewAcc(aggs)
+	ops := genStream(rand.New(rand.NewPCG(25, 26)), streamConfig{events: 1000, grid: 10, maxStep: 3})
+	run := func() {
+		for _, o := range ops {
+			if o.insert {
+				_ = acc.Add(o.row())
+			}
+		}
+	}
+	for range 3 { // reach 1024 values: percentile in sketch mode
+		run()
+	}
+	if allocs := testing.AllocsPerRun(1, run); allocs != 0 {
+		t.Errorf("%v allocations in %d adds", allocs, len(ops))
+	}
+}
