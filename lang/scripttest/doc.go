@@ -13,7 +13,7 @@
 //	expect           the derived events, in output order: TIME Type { ... }
 //	expect late      the events that go to the late stream: TIME Type { ... }
 //	expect invalid   one "regexp" per record of the invalid stream
-//	options          clock processing | explain
+//	options          clock processing (every event takes its line's time as arrival time)
 //
 // TIME is a duration from the Unix epoch (0s, 3m, 1h30m, 500ms) or an RFC 3339
 // time. A field list is an expr map literal; a duration literal (5m) in it is

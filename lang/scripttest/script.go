@@ -21,7 +21,6 @@ type Script struct {
 	// InvalidLines are the script lines of Invalid, for messages.
 	InvalidLines []int
 	Processing   bool // options: clock processing
-	Explain      bool // options: explain
 	// ExpectSeen reports whether an expect section exists (a script with no
 	// expect section expects no derived events, but must say so).
 	ExpectSeen bool
@@ -141,10 +140,8 @@ func Parse(name string, src []byte) (*Script, error) {
 			switch body {
 			case "clock processing":
 				s.Processing = true
-			case "explain":
-				s.Explain = true
 			default:
-				return nil, errf(n, "unknown option %q; expected clock processing or explain", body)
+				return nil, errf(n, "unknown option %q; expected clock processing", body)
 			}
 		}
 	}
