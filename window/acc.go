@@ -117,8 +117,12 @@ func (a *Acc[V]) add(r *Row[V]) {
 	for k := range prog {
 		g := &prog[k] // by pointer: copying the struct stalls store forwarding
 		switch g.op {
-		case OpSum, OpAvg:
-			a.sc[g.slot].sumAdd(r.Num[g.arg])
+		case OpSum, OpAvg: // sumAdd, written out so that it inlines
+			if s, x := &a.sc[g.slot], r.Num[g.arg]; finite(x) {
+				s.compensated(x)
+			} else {
+				s.nf.add(x)
+			}
 		case OpVar, OpStddev:
 			a.sc[g.slot].welAdd(r.Num[g.arg], a.n)
 		case OpMin:
