@@ -163,3 +163,43 @@ func FuzzFormat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheck runs the checker on every input that parses: it must not
+// panic; an error must be a non-empty ErrorList of positions inside the
+// source; a program must come back exactly when there is no error; and a
+// clean program must compile for the engine or be refused with positioned
+// errors, never a panic.
+func FuzzCheck(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > maxInput {
+			t.Skip()
+		}
+		file, err := lang.Parse("fuzz.cep", src)
+		if err != nil {
+			return
+		}
+		prog, err := lang.Check(file)
+		if (prog == nil) == (err == nil) {
+			t.Fatalf("Check returned program %v and error %v: want exactly one", prog != nil, err)
+		}
+		if err != nil {
+			var list lang.ErrorList
+			if !errors.As(err, &list) || len(list) == 0 {
+				t.Fatalf("error is %T (%v), not a non-empty ErrorList", err, err)
+			}
+			for _, e := range list {
+				if !inside(src, e.Pos) {
+					t.Errorf("error %q is outside the source", e.Error())
+				}
+			}
+			return
+		}
+		if _, err := lang.Compile(prog); err != nil {
+			var list lang.ErrorList
+			if !errors.As(err, &list) || len(list) == 0 {
+				t.Fatalf("compile error is %T (%v), not a non-empty ErrorList", err, err)
+			}
+		}
+	})
+}

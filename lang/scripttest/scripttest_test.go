@@ -6,11 +6,16 @@ import (
 	"testing"
 )
 
-// TestScripts runs every rule script under testdata/scripts.
+// TestScripts runs every rule script under testdata/scripts and the tests
+// of the example libraries in rules/.
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "scripts", "*.test"))
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, dir := range []string{filepath.Join("..", "..", "testdata", "scripts"), filepath.Join("..", "..", "rules")} {
+		more, err := filepath.Glob(filepath.Join(dir, "*.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, more...)
 	}
 	if len(files) == 0 {
 		t.Fatal("no scripts found under testdata/scripts")
