@@ -12,9 +12,10 @@ import (
 //
 //   - Declarations are separated by one blank line; consecutive constants
 //     written on adjacent lines stay together, like a table.
-//   - An event lists one field per line, indented two spaces, types aligned
-//     as gofmt aligns struct fields; time and lateness follow the closing
-//     brace. An event without fields is "event A {}".
+//   - An event stays on one line while it fits in maxWidth columns and
+//     holds no comment; otherwise it lists one field per line, indented two
+//     spaces, types aligned as gofmt aligns struct fields. Time and lateness
+//     follow the closing brace. An event without fields is "event A {}".
 //   - A rule puts each clause on its own line, indented two spaces. An emit
 //     stays on one line while it fits in maxWidth columns and holds no
 //     comment; otherwise it lists one field per line with a trailing comma.
@@ -178,6 +179,22 @@ func (p *printer) event(k int, d *EventDecl) {
 		}
 		if !p.commentsIn(d.Pos.Offset, closePos.Offset) {
 			p.add(&item{start: d.Pos, decl: k, head: true, text: head + closeText})
+			return
+		}
+	}
+	if len(d.Fields) > 0 && !p.commentsIn(d.Pos.Offset, closePos.Offset) {
+		// A short declaration without comments stays on one line, as an
+		// emit does.
+		parts := make([]string, 0, len(d.Fields))
+		for _, fd := range d.Fields {
+			if fd == nil || fd.Name == nil {
+				parts = nil
+				break
+			}
+			parts = append(parts, fd.Name.Name+": "+typeText(fd.Type))
+		}
+		if line := head + " " + strings.Join(parts, ", ") + " " + closeText; parts != nil && utf8.RuneCountInString(line) <= maxWidth {
+			p.add(&item{start: d.Pos, decl: k, head: true, text: line})
 			return
 		}
 	}

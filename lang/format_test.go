@@ -255,8 +255,9 @@ var formatCases = []struct {
 	},
 	{
 		name: "no blank line after an opening or before a closing brace",
-		in:   "event A {\n\n  x: int\n\n}\n",
-		want: "event A {\n  x: int\n}\n",
+		// A comment keeps the declaration on several lines.
+		in:   "event A {\n\n  x: int // the x\n\n}\n",
+		want: "event A {\n  x: int // the x\n}\n",
 	},
 	{
 		name: "multi-line block comments kept as written",
@@ -278,7 +279,7 @@ var formatCases = []struct {
 	{
 		name: "comment between the brace and time",
 		in:   "event A { x: int } /* c */ time x // t\n",
-		want: "event A {\n  x: int\n} time x /* c */ // t\n",
+		want: "event A { x: int } time x /* c */ // t\n",
 	},
 	{
 		name: "empty bodies keep block comments inside",
@@ -420,7 +421,7 @@ func TestFormat_withoutSource(t *testing.T) {
 			&EmitClause{Type: &Ident{Name: "X"}, Fields: []*EmitField{{Value: &Expr{Text: "a.x"}}}},
 		}},
 	}}
-	want := "event A {\n  x:    int\n  tags: [string]\n}\n\nrule r\n  match a:A(x > 1) -> (B)+\n  emit X { a.x }\n"
+	want := "event A { x: int, tags: [string] }\n\nrule r\n  match a:A(x > 1) -> (B)+\n  emit X { a.x }\n"
 	if got := string(Format(built)); got != want {
 		t.Errorf("built by hand:\n%s\nwant:\n%s", got, want)
 	}
