@@ -11,7 +11,9 @@ import (
 // or ints) are fused into one instruction each that reads the field in
 // place. One loop with one switch runs it: no recursion, no 24-byte value
 // copies, no interface calls. Any other bool subtree is a test that calls
-// Machine.truth.
+// Machine.truth. A program of tests that call nothing (no memequal, no map
+// lookup, no truth) runs in leafBranch, which makes no call at all and so
+// sets up no stack frame (branch_run.go).
 //
 // EvalBool only asks whether the condition is true, so three-valued logic
 // reduces to two questions: is a node true, is it false (nil is neither).
@@ -50,19 +52,42 @@ const (
 	tIntGt
 	tIntGe
 
-	tStrEq  // a string field == a string constant (!= has neg flipped)
+	tStrEq0 // a string field == a constant of 0 to 3 bytes (!= has neg flipped)
 	tStrEq4 // the same, the constant having 4 to 7 bytes
 	tStrEq8 // the same, the constant having 8 to 16 bytes
+	tStrEq  // the same, a longer constant
 	tStrLt  // a string field against a string constant
 	tStrLe
 	tStrGt
 	tStrGe
 
-	tStrIn    // a string field in a few constant strings
-	tStrInMap // a string field in many constant strings
-	tIntIn    // an int field in a few constant ints
-	tIntInMap // an int field in many constant ints
+	tStrInPacked // a string field in a few constants of up to 16 bytes
+	tStrIn       // a string field in a few constant strings
+	tStrInMap    // a string field in many constant strings
+	tIntIn       // an int field in a few constant ints
+	tIntInMap    // an int field in many constant ints
+
+	numTestOps
 )
+
+// leafOps are the tests leafBranch runs: those that call no function.
+var leafOps = [numTestOps]bool{
+	tBool: true, tIsNil: true,
+	tFloatEq: true, tFloatNe: true, tFloatLt: true, tFloatLe: true, tFloatGt: true, tFloatGe: true,
+	tIntEq: true, tIntNe: true, tIntLt: true, tIntLe: true, tIntGt: true, tIntGe: true,
+	tStrEq0: true, tStrEq4: true, tStrEq8: true,
+	tStrInPacked: true, tIntIn: true,
+}
+
+// leafTests reports whether leafBranch can run code.
+func leafTests(code []test) bool {
+	for _, t := range code {
+		if !leafOps[t.op] {
+			return false
+		}
+	}
+	return true
+}
 
 // Branch targets that end the program.
 const (
@@ -74,22 +99,24 @@ const (
 type test struct {
 	op      testOp
 	neg     bool  // the test asks whether the node is false instead of true
-	slot    int32 // field slot of Frame.Current
+	slot    int   // field slot of Frame.Current
 	yes, no int32 // next test on yes and on no, or accept or reject
 	num     float64
 	i       int64
 	str     string
-	strLo   uint64 // tStrEq4, tStrEq8: the first and last 4 or 8 bytes of str
+	strLo   uint64 // tStrEq0, tStrEq4, tStrEq8: str packed by packString
 	strHi   uint64
-	strs    []string
-	ints    []int64
-	set     *valueSet
-	n       *node // tTruth
+	packs   []packedString // tStrInPacked
+	strs    []string       // tStrIn
+	ints    []int64        // tIntIn
+	set     *valueSet      // tStrInMap, tIntInMap
+	n       *node          // tTruth
 }
 
 // maxLinearSet is the largest constant set scanned rather than hashed: a
-// scan of a few strings or ints beats hashing one.
-const maxLinearSet = 8
+// scan of a few strings (packed: a few integer compares each) or ints beats
+// hashing one.
+const maxLinearSet = 16
 
 // branchBuilder compiles a bool node to a branch program. It emits the
 // code backwards, so that the targets of every test are known when it is
@@ -165,18 +192,18 @@ func (bb *branchBuilder) emit(n *node, neg bool, yes, no int32) int32 {
 func fuse(n *node) test {
 	switch n.op {
 	case opFieldCmpFloat:
-		return test{op: tFloatEq + testOp(n.cmp), slot: int32(n.slot), num: n.num}
+		return test{op: tFloatEq + testOp(n.cmp), slot: n.slot, num: n.num}
 	case opFieldCmpInt:
-		return test{op: tIntEq + testOp(n.cmp), slot: int32(n.slot), i: n.val.Int()}
+		return test{op: tIntEq + testOp(n.cmp), slot: n.slot, i: n.val.Int()}
 	case opFieldCmpStr:
 		switch n.cmp {
 		case cmpEq, cmpNe:
 			return strTest(n.slot, n.val.Str(), n.cmp == cmpNe)
 		}
-		return test{op: tStrLt + testOp(n.cmp-cmpLt), slot: int32(n.slot), str: n.val.Str()}
+		return test{op: tStrLt + testOp(n.cmp-cmpLt), slot: n.slot, str: n.val.Str()}
 	case opField:
 		if n.kind == event.KindBool {
-			return test{op: tBool, slot: int32(n.slot)}
+			return test{op: tBool, slot: n.slot}
 		}
 	case opCmpBool:
 		// f == true is f, f == false is not f, also when f is nil.
@@ -185,11 +212,11 @@ func fuse(n *node) test {
 			f, c = c, f
 		}
 		if f.op == opField && c.op == opConst && c.val.Kind() == event.KindBool {
-			return test{op: tBool, slot: int32(f.slot), neg: c.val.Bool() != (n.cmp == cmpEq)}
+			return test{op: tBool, slot: f.slot, neg: c.val.Bool() != (n.cmp == cmpEq)}
 		}
 	case opIsNil, opNotNil:
 		if n.a.op == opField {
-			return test{op: tIsNil, slot: int32(n.a.slot), neg: n.op == opNotNil}
+			return test{op: tIsNil, slot: n.a.slot, neg: n.op == opNotNil}
 		}
 	case opInSet:
 		if n.a.op != opField {
@@ -209,18 +236,29 @@ func fuseSet(n *node) (test, bool) {
 	if len(items) == 0 {
 		return test{}, false
 	}
-	t := test{slot: int32(n.a.slot), set: n.set}
+	t := test{slot: n.a.slot, set: n.set}
 	switch n.a.kind {
 	case event.KindString:
+		packed := true
 		for _, it := range items {
 			if it.Kind() != event.KindString {
 				return test{}, false
 			}
 			t.strs = append(t.strs, it.Str())
+			packed = packed && len(it.Str()) <= 16
 		}
-		t.op = tStrIn
-		if len(items) > maxLinearSet && t.set.strs != nil {
+		switch {
+		case len(items) > maxLinearSet && t.set.strs != nil:
 			t.op, t.strs = tStrInMap, nil
+		case packed:
+			t.op = tStrInPacked
+			for _, c := range t.strs {
+				lo, hi := packString(c)
+				t.packs = append(t.packs, packedString{lo: lo, hi: hi, n: len(c)})
+			}
+			t.strs = nil
+		default:
+			t.op = tStrIn
 		}
 	case event.KindInt:
 		for _, it := range items {
@@ -246,7 +284,7 @@ func pure(n *node) bool {
 		return true
 	}
 	switch n.op {
-	case opListField, opMod, opSum, opVM:
+	case opListField, opMod, opSum, opVM, opTimeAddDur, opDurAddTime, opTimeSubDur:
 		return false
 	}
 	if !pure(n.a) || !pure(n.b) || !pure(n.c) {
@@ -258,199 +296,4 @@ func pure(n *node) bool {
 		}
 	}
 	return true
-}
-
-// nilValue is what a missing field reads as.
-var nilValue event.Value
-
-// currentField returns the field at slot, or nil when there is none.
-func currentField(fields []event.Value, slot int32) *event.Value {
-	if uint(slot) < uint(len(fields)) {
-		return &fields[slot]
-	}
-	return &nilValue
-}
-
-// EvalBool evaluates p over f as a condition: true only if the result is
-// true; nil and runtime errors are false. A non-bool result (possible only
-// for a program whose static type is any) is a counted runtime error.
-//
-// A bool program runs as its branch program, in this function's loop: the
-// caller's one call is the whole cost of dispatch.
-func (m *Machine) EvalBool(p *Program, f *Frame) bool {
-	code := p.tests
-	if code == nil || f == nil {
-		return m.evalBool(p, f)
-	}
-	var fields []event.Value
-	if f.Current != nil {
-		fields = f.Current.Fields
-	}
-	pc := int32(0)
-	for {
-		t := &code[pc]
-		var ok bool
-		switch t.op {
-		case tTruth:
-			want := triTrue
-			if t.neg {
-				want = triFalse
-			}
-			m.failed = false
-			ok = m.truth(t.n, f) == want
-			if m.failed {
-				// The result is false whatever follows, and the first
-				// error is the one kept: stopping here is the same as
-				// going on, as the tree evaluator does.
-				m.errors++
-				m.last.Source = p.origin
-				return false
-			}
-		case tBool:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && x.Bool() != t.neg
-		case tIsNil:
-			ok = currentField(fields, t.slot).IsNil() != t.neg
-
-		case tFloatEq:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Float() == t.num) != t.neg
-		case tFloatNe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Float() != t.num) != t.neg
-		case tFloatLt:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Float() < t.num) != t.neg
-		case tFloatLe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Float() <= t.num) != t.neg
-		case tFloatGt:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Float() > t.num) != t.neg
-		case tFloatGe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Float() >= t.num) != t.neg
-
-		case tIntEq:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Int() == t.i) != t.neg
-		case tIntNe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Int() != t.i) != t.neg
-		case tIntLt:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Int() < t.i) != t.neg
-		case tIntLe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Int() <= t.i) != t.neg
-		case tIntGt:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Int() > t.i) != t.neg
-		case tIntGe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Int() >= t.i) != t.neg
-
-		case tStrEq:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Str() == t.str) != t.neg
-		case tStrEq4:
-			x := currentField(fields, t.slot)
-			if !x.IsNil() {
-				s := x.Str()
-				eq := len(s) == len(t.str) && uint64(load32(s)) == t.strLo && uint64(load32(s[len(s)-4:])) == t.strHi
-				ok = eq != t.neg
-			}
-		case tStrEq8:
-			x := currentField(fields, t.slot)
-			if !x.IsNil() {
-				s := x.Str()
-				eq := len(s) == len(t.str) && load64(s) == t.strLo && load64(s[len(s)-8:]) == t.strHi
-				ok = eq != t.neg
-			}
-		case tStrLt:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Str() < t.str) != t.neg
-		case tStrLe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Str() <= t.str) != t.neg
-		case tStrGt:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Str() > t.str) != t.neg
-		case tStrGe:
-			x := currentField(fields, t.slot)
-			ok = !x.IsNil() && (x.Str() >= t.str) != t.neg
-
-		case tStrIn:
-			x := currentField(fields, t.slot)
-			if !x.IsNil() {
-				s, found := x.Str(), false
-				for _, c := range t.strs {
-					if c == s {
-						found = true
-						break
-					}
-				}
-				ok = found != t.neg
-			}
-		case tStrInMap:
-			x := currentField(fields, t.slot)
-			if !x.IsNil() {
-				_, found := t.set.strs[x.Str()]
-				ok = found != t.neg
-			}
-		case tIntIn:
-			x := currentField(fields, t.slot)
-			if !x.IsNil() {
-				v, found := x.Int(), false
-				for _, c := range t.ints {
-					if c == v {
-						found = true
-						break
-					}
-				}
-				ok = found != t.neg
-			}
-		case tIntInMap:
-			x := currentField(fields, t.slot)
-			if !x.IsNil() {
-				_, found := t.set.ints[x.Int()]
-				ok = found != t.neg
-			}
-		}
-		if ok {
-			pc = t.yes
-		} else {
-			pc = t.no
-		}
-		if pc < 0 {
-			return pc == accept
-		}
-	}
-}
-
-// Strings of 4 to 16 bytes compare as two overlapping loads of 4 or 8
-// bytes (the first and the last), which together cover every byte: a few
-// instructions, where == on strings calls memequal.
-
-func load64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-func load32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
-
-// strTest is the test of a string field == s (!= is == with neg flipped).
-func strTest(slot int, s string, neg bool) test {
-	t := test{op: tStrEq, slot: int32(slot), str: s, neg: neg}
-	switch n := len(s); {
-	case n >= 8 && n <= 16:
-		t.op, t.strLo, t.strHi = tStrEq8, load64(s), load64(s[n-8:])
-	case n >= 4 && n < 8:
-		t.op, t.strLo, t.strHi = tStrEq4, uint64(load32(s)), uint64(load32(s[n-4:]))
-	}
-	return t
 }

@@ -50,13 +50,16 @@ func Clause(name string) Option { return func(o *options) { o.clause = name } }
 
 // Program is a compiled expression. It is immutable and may be shared.
 type Program struct {
-	src     string
-	origin  string // the text positions are relative to: src, or for an aggregate's argument the whole expression
-	typ     event.Type
-	root    *node
-	tests   []test // the branch program EvalBool runs, for bool programs
-	lowered bool
-	aggs    []Aggregate
+	src    string
+	origin string // the text positions are relative to: src, or for an aggregate's argument the whole expression
+	typ    event.Type
+	root   *node
+	tests  []test // the branch program of a bool program
+	// evalBool is EvalBool's implementation for this program: leafBranch,
+	// branch or evalTree.
+	evalBool func(m *Machine, p *Program, f *Frame) bool
+	lowered  bool
+	aggs     []Aggregate
 }
 
 // Type returns the static result type; event.Any when only known at run time.
@@ -167,7 +170,8 @@ var (
 		}
 		return t
 	}()
-	noFuncs = conf.FunctionsTable{}
+	// vmFuncs are the functions the patched VM code calls (vmpatch.go).
+	vmFuncs = conf.FunctionsTable{timeCheckName: timeCheck}
 )
 
 // configs returns the Env's expr configurations, building them if a method
@@ -177,7 +181,7 @@ func (e *Env) configs() *exprConfigs {
 		return e.cfg
 	}
 	nt := e.envNature()
-	e.cfg = &exprConfigs{fields: nt.Fields, parse: newConfig(nt, aggregateFuncs), plain: newConfig(nt, noFuncs)}
+	e.cfg = &exprConfigs{fields: nt.Fields, parse: newConfig(nt, aggregateFuncs), plain: newConfig(nt, vmFuncs)}
 	return e.cfg
 }
 
@@ -300,8 +304,13 @@ func compileTree(src string, root ast.Node, env *Env, o *options) (*Program, Err
 		return nil, b.errs
 	}
 	p := &Program{src: src, origin: src, typ: typ, root: n, lowered: !b.vmUsed, aggs: b.aggs}
+	p.evalBool = evalTree
 	if typ.Kind == event.KindBool && !o.forceVM {
 		p.tests = branchProgram(n)
+		p.evalBool = branch
+		if leafTests(p.tests) {
+			p.evalBool = leafBranch
+		}
 	}
 	return p, nil
 }

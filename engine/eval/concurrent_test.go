@@ -45,3 +45,42 @@ func TestProgram_concurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCompile_concurrentEnvs compiles on distinct Envs from several
+// goroutines at once (run with -race): the tables Compile shares between
+// Envs are read-only.
+func TestCompile_concurrentEnvs(t *testing.T) {
+	cases := compileCases()
+	want := make([]string, len(cases))
+	for i, c := range cases {
+		p, err := eval.Compile(c.src, c.env(), c.opts()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = p.Type().String()
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				for i, c := range cases {
+					env := c.env()
+					p, err := eval.Compile(c.src, env, c.opts()...)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if _, err := eval.Compile(`prise > 1`, env); err == nil {
+						t.Errorf("unknown name compiled")
+					}
+					if got := p.Type().String(); got != want[i] {
+						t.Errorf("%q: type %s, want %s", c.src, got, want[i])
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"time"
 
@@ -53,6 +54,9 @@ func fromGo(x any) (event.Value, error) {
 	case string:
 		return event.StringValue(x), nil
 	case time.Time:
+		if !timeInRange(x) {
+			return event.Nil, fmt.Errorf("%w: %s", ErrTimeRange, x.Format(time.RFC3339))
+		}
 		return event.TimeValue(x.UnixNano()), nil
 	case time.Duration:
 		return event.DurationValue(x), nil
@@ -128,4 +132,20 @@ func typeOf(t reflect.Type) (event.Type, bool) {
 		return event.ListOf(et), true
 	}
 	return event.Type{}, false
+}
+
+// A time is a value only within the range of Unix nanoseconds in an int64;
+// expr's VM computes times beyond it, which must not wrap around.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func timeInRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
+
+// addTime is t + d in Unix nanoseconds, as time.Time.Add computes it, and
+// whether the result is in range.
+func addTime(t, d int64) (int64, bool) {
+	s := t + d
+	return s, (d >= 0) == (s >= t)
 }

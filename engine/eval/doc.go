@@ -5,11 +5,22 @@
 // (filters, pattern conditions, partition keys, having and emit).
 // Imports: engine/event, github.com/expr-lang/expr (parser, checker,
 // compiler, vm) and the standard library; never lang, window or participle.
-// Concurrency: an Env is a build-time object, not safe for concurrent use
-// (Compile with Aggregates allocates slots in it). A Program is immutable
-// once compiled and may be shared by any number of goroutines. A Machine
-// holds the mutable evaluation state (a reused expr VM, its environment map,
-// error counters) and is NOT safe for concurrent use: one per matcher.
+// Concurrency: an Env is a build-time object, not safe for concurrent use:
+// Compile caches expr's configuration in the Env it compiles against (and
+// in the argument Env of Aggregates), and allocates aggregate slots there,
+// so one Env must not be used by two Compiles at once, nor changed during
+// one. Compiles against distinct Envs may run concurrently: the tables they
+// share are read-only. A Program is immutable once compiled and may be
+// shared by any number of goroutines. A Machine holds the mutable
+// evaluation state (a reused expr VM, its environment map, error counters)
+// and is NOT safe for concurrent use: one per matcher.
+//
+// # Compile cost
+//
+// The first Compile against an Env builds expr's configuration and type
+// environment for it (every field, alias and list of its scope); later
+// Compiles against the same Env reuse them, and Env methods that add names
+// invalidate them. Compile all of a scope's expressions against one Env.
 //
 // # Pipeline
 //
@@ -28,6 +39,14 @@
 // of the lowered tree (the fallback, which allocates); ForceVM compiles the
 // whole expression for the VM. The disabled builtin now() would make
 // results depend on the wall clock.
+//
+// EvalBool runs a bool program as a branch program (branch.go): and, or,
+// not and bool ternaries become jumps, and the common tests (a field of the
+// current event against a constant: numbers, strings, bools, nil checks,
+// `in` over constant strings or ints) are fused instructions run by one
+// loop; any other bool subtree is one test evaluated over the tree. It
+// gives the same result, counts the same runtime errors and keeps the same
+// first error as Eval.
 //
 // Values in frames must have the kinds their schemas and Vars declare (the
 // decoder and the engine guarantee it); a value of another kind gives an
@@ -56,8 +75,11 @@
 // results.
 //
 // Runtime errors (integer division by zero, index out of range, errors
-// raised inside the VM) never panic: the whole evaluation yields nil, and
-// the Machine counts it and keeps the last error with its position.
+// raised inside the VM, a time beyond the Unix nanoseconds an int64 holds,
+// 1677-09-21 to 2262-04-11, computed by time arithmetic, date() or a time
+// method: ErrTimeRange, never a time wrapped around) never panic: the whole
+// evaluation yields nil, and the Machine counts it and keeps the last error
+// with its position.
 //
 // # Aggregates
 //

@@ -261,17 +261,29 @@ func (nb *natureBuilder) schema(s *event.Schema) nature.Nature {
 	return nt
 }
 
-// typ is the nature of exprType(t).
+// The natures of the scalar types. They have no TypeData, the part expr
+// fills in lazily, so all Envs may share them; nature.FromType would look
+// each one up in a map.
+var (
+	boolNature     = nature.FromType(boolType)
+	intNature      = nature.FromType(intType)
+	floatNature    = nature.FromType(floatType)
+	stringNature   = nature.FromType(stringType)
+	durationNature = nature.FromType(durationType)
+)
+
+// typ is the nature of a declared type: times are time.Time and durations
+// time.Duration, so that expr's time arithmetic type-checks.
 func (nb *natureBuilder) typ(t event.Type) nature.Nature {
 	switch t.Kind {
 	case event.KindBool:
-		return nature.FromType(boolType)
+		return boolNature
 	case event.KindInt:
-		return nature.FromType(intType)
+		return intNature
 	case event.KindFloat:
-		return nature.FromType(floatType)
+		return floatNature
 	case event.KindString:
-		return nature.FromType(stringType)
+		return stringNature
 	case event.KindTime:
 		if nb.time == nil {
 			nt := nature.FromType(timeType)
@@ -279,7 +291,7 @@ func (nb *natureBuilder) typ(t event.Type) nature.Nature {
 		}
 		return *nb.time
 	case event.KindDuration:
-		return nature.FromType(durationType)
+		return durationNature
 	case event.KindList:
 		if t.Elem == nil {
 			return arrayNature(nature.Nature{})

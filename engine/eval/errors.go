@@ -75,6 +75,7 @@ var (
 	ErrNotBool         = errors.New("eval: condition is not a bool")
 	ErrNotInt          = errors.New("eval: % needs two ints")
 	ErrNotNumber       = errors.New("eval: sum needs numbers")
+	ErrTimeRange       = errors.New("eval: time out of range (1677-09-21 to 2262-04-11)")
 	ErrVM              = errors.New("eval: expression failed")
 )
 

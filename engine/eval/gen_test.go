@@ -156,7 +156,7 @@ func (g *exprGen) leaf(kind string) string {
 	case "time":
 		return g.pick("at", "prev.at", "a.at", "f[0].at", `date("2024-03-01 12:00:00")`)
 	case "dur":
-		return g.pick("wait", "prev.wait", `duration("5m")`, `duration("-1s")`, "a.wait")
+		return g.pick("wait", "prev.wait", `duration("5m")`, `duration("-1s")`, "a.wait", `duration("2500000h")`)
 	}
 	return "nil"
 }

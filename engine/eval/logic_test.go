@@ -67,6 +67,7 @@ func TestEval_runtimeErrors(t *testing.T) {
 		{`f[3].qty > 1`, 1, 2, eval.ErrIndexOutOfRange},
 		{"1 +\n  f[-9].qty", 2, 4, eval.ErrIndexOutOfRange},
 		{`upper(side) == "X"`, 1, 1, eval.ErrVM},
+		{`at + duration("2562047h") > at`, 1, 4, eval.ErrTimeRange},
 	} {
 		p, err := eval.Compile(tc.src, env)
 		if err != nil {

@@ -240,6 +240,9 @@ func (b *builder) lowerUnary(n *ast.UnaryNode) *node {
 
 var cmpOps = map[string]cmpOp{"==": cmpEq, "!=": cmpNe, "<": cmpLt, "<=": cmpLe, ">": cmpGt, ">=": cmpGe}
 
+// mirror is the comparison with its operands swapped: a < b is b > a.
+var mirror = [...]cmpOp{cmpEq: cmpEq, cmpNe: cmpNe, cmpLt: cmpGt, cmpLe: cmpGe, cmpGt: cmpLt, cmpGe: cmpLe}
+
 func (b *builder) lowerBinary(n *ast.BinaryNode) *node {
 	lk, rk := kindOf(n.Left), kindOf(n.Right)
 	two := func(o op, kind event.Kind) *node {
@@ -574,6 +577,11 @@ func (b *builder) lowerLoop(o op, kind event.Kind, list, body ast.Node, bodyKind
 // specialize turns `field cmp constant` into one node, the commonest
 // predicate, so that it costs one dispatch.
 func specialize(n *node) {
+	if n.a.op == opConst && n.b.op == opField {
+		// c < f is f > c: both operands are read without side effects,
+		// and IEEE comparisons mirror exactly, NaN included.
+		n.a, n.b, n.cmp = n.b, n.a, mirror[n.cmp]
+	}
 	if n.a.op != opField || n.b.op != opConst {
 		return
 	}

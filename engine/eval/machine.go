@@ -65,20 +65,17 @@ func (m *Machine) Eval(p *Program, f *Frame) event.Value {
 	return v
 }
 
-// evalBool is EvalBool over the tree, and over the empty frame.
-func (m *Machine) evalBool(p *Program, f *Frame) bool {
+// evalTree is EvalBool over the tree: for programs that are not bool (any),
+// and for those compiled with ForceVM.
+func evalTree(m *Machine, p *Program, f *Frame) bool {
 	if f == nil {
 		f = &emptyFrame
 	}
-	if p.tests != nil {
-		return m.EvalBool(p, f)
-	}
 	m.failed = false
 	var t tri
-	switch {
-	case p.typ.Kind == event.KindBool:
+	if p.typ.Kind == event.KindBool {
 		t = m.truth(p.root, f)
-	default:
+	} else {
 		v := m.eval(p.root, f)
 		if !m.failed && v.Kind() != event.KindBool && !v.IsNil() {
 			m.fail(p.root, ErrNotBool)

@@ -472,13 +472,14 @@ func (m *Machine) binary(n *node, f *Frame) event.Value {
 		return event.StringValue(x.Str() + y.Str())
 
 	case opTimeAddDur:
-		return event.TimeValue(x.Time() + int64(y.Duration()))
+		return m.addTime(n, x.Time(), int64(y.Duration()))
 	case opDurAddTime:
-		return event.TimeValue(y.Time() + int64(x.Duration()))
+		return m.addTime(n, y.Time(), int64(x.Duration()))
 	case opTimeSubTime:
 		return event.DurationValue(time.Duration(subSaturating(x.Time(), y.Time())))
 	case opTimeSubDur:
-		return event.TimeValue(x.Time() - int64(y.Duration()))
+		// As the VM: t.Add(-d), -d wrapping around for the least duration.
+		return m.addTime(n, x.Time(), -int64(y.Duration()))
 	case opDurAdd:
 		return event.DurationValue(x.Duration() + y.Duration())
 	case opDurSub:
@@ -501,6 +502,16 @@ func (m *Machine) binary(n *node, f *Frame) event.Value {
 		return event.BoolValue(strings.HasSuffix(x.Str(), y.Str()))
 	}
 	panic("eval: unknown op") // unreachable: every op is handled above
+}
+
+// addTime is the time t + d, failing when it is out of range.
+func (m *Machine) addTime(n *node, t, d int64) event.Value {
+	s, ok := addTime(t, d)
+	if !ok {
+		m.fail(n, ErrTimeRange)
+		return event.Nil
+	}
+	return event.TimeValue(s)
 }
 
 // rawInt is the integer payload of an int or a duration.

@@ -102,6 +102,15 @@ var valueCases = []valueCase{
 	{`wait + prev.wait`, `2m0s`, `nil`, true},
 	{`wait - prev.wait >= duration("1m")`, `true`, `nil`, true},
 	{`wait * wait > wait`, `true`, ``, true},
+	// Times hold Unix nanoseconds in an int64: beyond, an error on both
+	// paths, never a time wrapped around.
+	{`at + duration("2562047h") > at`, `error`, ``, true},
+	{`duration("-2562047h") + at`, `1731-11-21T13:10:00Z`, ``, true},
+	{`at - duration("-2562047h") > at`, `error`, ``, true},
+	{`at - duration("2562047h") < at`, `true`, ``, true},
+	{`at - date("0:00:00")`, `error`, ``, false},
+	{`at.AddDate(300, 0, 0) > at`, `error`, ``, false},
+	{`at.AddDate(200, 0, 0) > at`, `true`, ``, false},
 
 	// Aliases, prev, lists, variables.
 	{`a.sym`, `"MSFT"`, `nil`, true},

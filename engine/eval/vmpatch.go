@@ -1,11 +1,15 @@
 package eval
 
 import (
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cepengine/cep/engine/event"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/file"
@@ -92,8 +96,57 @@ func isNilLit(n ast.Node) bool {
 	return ok
 }
 
-// tree returns the rewritten copy of n.
+// tree returns the rewritten copy of n. A time computed by the VM (time
+// arithmetic, date(), a method such as AddDate) is passed through
+// timeCheck: time.Time reaches past the nanoseconds in an int64 that a time
+// value holds, and the lowered code fails where the sum overflows, so the
+// VM must fail there too.
 func (p *patcher) tree(n ast.Node) ast.Node {
+	out := p.rewrite(n)
+	if !computesTime(n) {
+		return out
+	}
+	return at(&ast.CallNode{Callee: at(&ast.IdentifierNode{Value: timeCheckName}, n), Arguments: []ast.Node{out}}, n)
+}
+
+// computesTime reports whether n computes a time, rather than reading one.
+func computesTime(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.BinaryNode:
+		if n.Operator != "+" && n.Operator != "-" {
+			return false
+		}
+	case *ast.CallNode, *ast.BuiltinNode:
+	default:
+		return false
+	}
+	return n.Nature().Type == timeType
+}
+
+// timeCheckName names timeCheck in the VM's functions; "·" is not a
+// letter to expr's lexer, so no source can call it.
+const timeCheckName = "$·time"
+
+// timeCheck is the identity on times in range (and nil), an error
+// otherwise.
+var timeCheck = &builtin.Function{
+	Name: timeCheckName,
+	Func: func(args ...any) (any, error) {
+		if t, ok := args[0].(time.Time); ok && !timeInRange(t) {
+			return nil, fmt.Errorf("%w: %s", ErrTimeRange, t.Format(time.RFC3339))
+		}
+		return args[0], nil
+	},
+	Validate: func(args []reflect.Type) (reflect.Type, error) {
+		if len(args) != 1 {
+			return nil, fmt.Errorf("%s takes one argument", timeCheckName)
+		}
+		return timeType, nil
+	},
+}
+
+// rewrite returns the rewritten copy of n, but for timeCheck.
+func (p *patcher) rewrite(n ast.Node) ast.Node {
 	switch n := n.(type) {
 	case *ast.UnaryNode:
 		x := p.tree(n.Node)

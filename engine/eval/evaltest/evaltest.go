@@ -139,8 +139,9 @@ func (g *gen) value(t event.Type) event.Value {
 }
 
 // Compare compiles src against env lowered and with eval.ForceVM and
-// evaluates both on every frame. It returns a description of the first
-// frame on which the values, or whether the evaluation failed, differ; ""
+// evaluates both on every frame, with Eval and with EvalBool. It returns a
+// description of the first frame on which the values, or whether the
+// evaluation failed (was counted as a runtime error), differ; ""
 // if none does. err is the compile error, if the expression does not
 // compile (then neither form does, or the forms disagree about it).
 func Compare(src string, env *eval.Env, frames []*eval.Frame, opts ...eval.Option) (string, error) {
@@ -172,9 +173,12 @@ func Compare(src string, env *eval.Env, frames []*eval.Frame, opts ...eval.Optio
 			return fmt.Sprintf("frame %d %s: lowered %s (failed %v: %v), VM %s (failed %v: %v)",
 				i, FormatFrame(f), Format(a), failA, errOf(failA, ml), Format(b), failB, errOf(failB, mv)), nil
 		}
+		el, ev = ml.Errors(), mv.Errors()
 		ba, bb := ml.EvalBool(lowered, f), mv.EvalBool(forced, f)
-		if ba != bb {
-			return fmt.Sprintf("frame %d %s: EvalBool lowered %v, VM %v", i, FormatFrame(f), ba, bb), nil
+		failA, failB = ml.Errors() != el, mv.Errors() != ev
+		if ba != bb || failA != failB {
+			return fmt.Sprintf("frame %d %s: EvalBool lowered %v (failed %v: %v), VM %v (failed %v: %v)",
+				i, FormatFrame(f), ba, failA, errOf(failA, ml), bb, failB, errOf(failB, mv)), nil
 		}
 	}
 	return "", nil
