@@ -42,6 +42,8 @@ var (
 	symbols       = lexDef.Symbols()
 	tokComment    = symbols["Comment"]
 	tokWhitespace = symbols["Whitespace"]
+	tokFloat      = symbols["Float"]
+	tokString     = symbols["String"]
 	tokKeyword    = symbols["Keyword"]
 	tokIdent      = symbols["Ident"]
 	tokPunct      = symbols["Punct"]
@@ -157,6 +159,12 @@ func Parse(filename string, src []byte) (*File, error) {
 func ParseString(filename, src string) (*File, error) { return Parse(filename, []byte(src)) }
 
 func tokenize(filename string, src []byte) ([]lexer.Token, error) {
+	return scan(filename, string(src)), nil
+}
+
+// tokenizeRegexp lexes with lexDef's regular expressions: the reference
+// that scan must agree with.
+func tokenizeRegexp(filename string, src []byte) ([]lexer.Token, error) {
 	lx, err := lexDef.LexString(filename, string(src))
 	if err != nil {
 		return nil, err
