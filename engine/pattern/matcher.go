@@ -1,0 +1,1059 @@
+package pattern
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/cepengine/cep/engine/eval"
+	"github.com/cepengine/cep/engine/event"
+)
+
+// Config bounds a Matcher.
+type Config struct {
+	// MaxPartials caps the partial matches (runs and completed matches
+	// waiting for their emission) of one partition; 0 means 10000. When a
+	// partition is full, new partial matches are not created (the older
+	// ones keep running): each refused one is counted in Stats.Dropped
+	// and the call that refused it returns an error wrapping ErrOverflow.
+	// Matches may then be missed; the matcher never crashes or grows
+	// without bound.
+	MaxPartials int
+}
+
+// Stats are a Matcher's counters.
+type Stats struct {
+	Partials int    // live partial matches now
+	Dropped  uint64 // partial matches refused by MaxPartials
+	Matches  uint64 // matches emitted
+}
+
+// Match is one emitted match. It and everything it points to are valid
+// only during the emit callback; the matcher reuses them.
+type Match struct {
+	// Time is the derived event's time: the last matched event's, or the
+	// expiry time for a pattern that ends in -> not B.
+	Time int64
+	// Frame binds the aliases as matched (unbound single aliases nil,
+	// lists oldest first) and Vars to the partition key: the frame of
+	// having and emit.
+	Frame *eval.Frame
+	// Elements holds per element (Spec.Elements order) the events it took,
+	// oldest first.
+	Elements [][]*event.Event
+}
+
+// step is a point of the processing timeline (docs/language.md, Time): an
+// event, a timer (before the events of its time) or the end of input.
+type step struct {
+	time  int64
+	phase int8 // 0 timer, 1 event, 2 end of input
+	pos   int64
+}
+
+func (s step) less(t step) bool {
+	if s.time != t.time {
+		return s.time < t.time
+	}
+	if s.phase != t.phase {
+		return s.phase < t.phase
+	}
+	return s.pos < t.pos
+}
+
+func maxStep(a, b step) step {
+	if a.less(b) {
+		return b
+	}
+	return a
+}
+
+var endStep = step{time: math.MaxInt64, phase: 2}
+
+// guard is a pending not: no event its element accepts may occur after
+// from (up to the next take for ->, up to and including the event right
+// after the last take for a strict not).
+type guard struct {
+	step int32
+	from int64
+}
+
+// growth is a greedy loop a completed match ends with: the match is final
+// when the loop can no longer grow.
+type growth struct {
+	step int32
+	edge edgeKind
+	done bool
+	at   step
+}
+
+// item is a partial match: a run waiting at a step for its next take, or
+// a completed match waiting to be final and emitted. Items are values;
+// their trace lives in the shared buffer (node), shared by every item
+// forked from the same prefix.
+type item struct {
+	complete bool
+	final    bool // complete and every trailing condition settled
+	checked  bool // final and past the greedy/reluctant filter and having
+	needNext bool // a strict trailing not waits for the next event
+	relaxedG bool // a relaxed trailing not waits for the expiry
+
+	start     int64 // position of the first take (of the start event before it)
+	node      int32 // trace tail, -1 before the first take
+	ntake     int32
+	last      int64 // position of the last take, -1
+	lf        int64 // first take of the current loop
+	loopFirst int64 // first take of the loop that just ended, -1
+	firstT    int64
+	lastT     int64
+	k, iter   int32
+	edge      edgeKind
+	entry     edgeKind // edge into the current loop
+	ng, ngr   uint8
+	guards    [maxGuards]guard
+	grows     [maxGrows]growth
+	at        step  // completion: when it is complete and final (so far)
+	time      int64 // completion: the derived event's time
+	pool      int32 // index in the filter pool, -1
+}
+
+// node is one take in the shared buffer: the event at pos taken by elem,
+// after the takes of parent. Nodes are reference counted and recycled.
+type node struct {
+	pos    int64
+	elem   int32
+	parent int32
+	refs   int32
+}
+
+// slot is one buffered event of the partition and its prev.
+type slot struct {
+	ev      event.Event
+	prev    event.Event
+	hasPrev bool
+}
+
+type take struct {
+	elem int32
+	pos  int64
+}
+
+type poolEntry struct {
+	start int64
+	item  *item // nil once emitted or dropped
+	trace []take
+	dead  bool // its match was refused (guard, missing next event): it does not count
+	final bool // its match is final: it counts
+}
+
+// Matcher matches one compiled pattern over the events of one partition.
+// Events must come in (time, arrival) order; the engine owns the timers:
+// it calls Expire when the watermark passes Deadline, and Flush at the end
+// of input. A Matcher is not safe for concurrent use.
+//
+// Complexity: each event advances every live partial match once (a
+// condition evaluation or two each), so an event costs O(partials) plus,
+// for conditions that read aliases, O(trace) to bind them. Partial matches
+// share their prefixes in a reference-counted buffer of takes (as Flink's
+// SharedBuffer), so forking under ->> copies a fixed-size run, never a
+// trace; events are buffered once per partition from the oldest live start.
+type Matcher struct {
+	p    *Pattern
+	m    *eval.Machine
+	cfg  Config
+	emit func(*Match)
+	key  []event.Value
+
+	cur, next, tmp []item
+	nodes          []node
+	free           []int32
+
+	buf      []slot
+	base, n  int64 // buffered positions [base, n)
+	prevCopy []event.Event
+	hasPrev  []bool
+
+	bound []*event.Event
+	lists [][]*event.Event
+	frame eval.Frame
+	tr    []take
+	match Match
+	elems [][]*event.Event
+
+	pool      []poolEntry
+	threshold int64
+	now       step
+	stats     Stats
+	overflow  bool
+	stepOf    []int32
+}
+
+// NewMatcher returns a matcher for one partition. key is the partition key
+// (Frame.Vars of having and of the emitted frame); m evaluates conditions
+// and may be shared by the matchers of one goroutine; emit receives every
+// match in the documented order (docs/language.md, Match order).
+func NewMatcher(p *Pattern, m *eval.Machine, cfg Config, key []event.Value, emit func(*Match)) *Matcher {
+	if cfg.MaxPartials <= 0 {
+		cfg.MaxPartials = 10000
+	}
+	mt := &Matcher{p: p, m: m, cfg: cfg, emit: emit, key: key,
+		buf:      make([]slot, 16),
+		prevCopy: make([]event.Event, p.ntype),
+		hasPrev:  make([]bool, p.ntype),
+		bound:    make([]*event.Event, p.spec.Bound),
+		lists:    make([][]*event.Event, p.spec.Lists),
+		elems:    make([][]*event.Event, len(p.spec.Elements)),
+		stepOf:   make([]int32, len(p.spec.Elements)),
+	}
+	for k, st := range p.steps {
+		mt.stepOf[st.elem] = int32(k)
+	}
+	mt.match.Frame = &mt.frame
+	mt.match.Elements = mt.elems
+	return mt
+}
+
+// Stats returns the counters.
+func (mt *Matcher) Stats() Stats {
+	s := mt.stats
+	s.Partials = len(mt.cur)
+	return s
+}
+
+// Deadline returns the earliest time at which Expire has work to do (a
+// partial match expires by within, or a trailing not completes), and
+// false when there is none.
+func (mt *Matcher) Deadline() (int64, bool) {
+	d, ok := int64(math.MaxInt64), false
+	if mt.p.within <= 0 {
+		return d, false
+	}
+	for i := range mt.cur {
+		it := &mt.cur[i]
+		if it.ntake == 0 || it.complete && it.final {
+			continue
+		}
+		if e := mt.expiry(it); e < d {
+			d, ok = e, true
+		}
+	}
+	return d, ok
+}
+
+// Process feeds one event of the partition. The event is copied; the caller
+// may reuse it. Matches completed by it (and by timers up to its time) are
+// emitted before Process returns. The error, if any, wraps ErrOverflow.
+func (mt *Matcher) Process(ev *event.Event) error {
+	mt.overflow = false
+	mt.fireTimers(ev.Time, true)
+	p := mt.store(ev)
+	mt.now = step{time: ev.Time, phase: 1, pos: p}
+	mt.next = mt.next[:0]
+	for i := range mt.cur {
+		it := mt.cur[i]
+		if it.complete {
+			if it.final || mt.updateDone(&it, p) {
+				mt.next = append(mt.next, it)
+			} else {
+				mt.drop(&it)
+			}
+			continue
+		}
+		if mt.advance(&it, p) {
+			mt.next = append(mt.next, it)
+		} else {
+			mt.release(it.node)
+		}
+	}
+	if p >= mt.threshold {
+		mt.startAt(p)
+	}
+	mt.cur, mt.next = mt.next, mt.cur
+	mt.settle()
+	if mt.overflow {
+		return fmt.Errorf("%w: partition holds %d (MaxPartials)", ErrOverflow, mt.cfg.MaxPartials)
+	}
+	return nil
+}
+
+// Expire fires the timers due at or before watermark: partial matches
+// that run out of within die, trailing nots complete.
+func (mt *Matcher) Expire(watermark int64) {
+	mt.fireTimers(watermark, false)
+}
+
+// Flush ends the input: every timer fires, then the matches that waited
+// for more input are settled (a greedy tail is final; a strict trailing
+// not without a next event fails). The matcher is empty afterwards.
+func (mt *Matcher) Flush() {
+	mt.fireTimers(math.MaxInt64, false)
+	mt.now = endStep
+	mt.next = mt.next[:0]
+	for i := range mt.cur {
+		it := mt.cur[i]
+		if !it.complete || it.needNext {
+			mt.drop(&it)
+			continue
+		}
+		for g := 0; g < int(it.ngr); g++ {
+			if !it.grows[g].done {
+				it.grows[g].done, it.grows[g].at = true, endStep
+				it.at = maxStep(it.at, endStep)
+			}
+		}
+		mt.checkFinal(&it)
+		mt.next = append(mt.next, it)
+	}
+	mt.cur, mt.next = mt.next, mt.cur
+	mt.settle()
+}
+
+// fireTimers processes every expiry time <= t, in time order (an event at
+// time t comes after the timers of t).
+func (mt *Matcher) fireTimers(t int64, _ bool) {
+	if mt.p.within <= 0 {
+		return
+	}
+	for {
+		d, ok := mt.Deadline()
+		if !ok || d > t {
+			return
+		}
+		mt.now = step{time: d, phase: 0}
+		mt.next = mt.next[:0]
+		for i := range mt.cur {
+			it := mt.cur[i]
+			if it.ntake == 0 || it.complete && it.final || mt.expiry(&it) > d {
+				mt.next = append(mt.next, it)
+				continue
+			}
+			if !it.complete || it.needNext {
+				mt.drop(&it)
+				continue
+			}
+			if it.relaxedG {
+				it.relaxedG = false
+				it.time = d
+				it.at = maxStep(it.at, mt.now)
+			}
+			for g := 0; g < int(it.ngr); g++ {
+				if !it.grows[g].done {
+					it.grows[g].done, it.grows[g].at = true, mt.now
+					it.at = maxStep(it.at, mt.now)
+				}
+			}
+			mt.checkFinal(&it)
+			mt.next = append(mt.next, it)
+		}
+		mt.cur, mt.next = mt.next, mt.cur
+		mt.settle()
+	}
+}
+
+// drop discards an item that will never be emitted.
+func (mt *Matcher) drop(it *item) {
+	if it.pool >= 0 {
+		mt.pool[it.pool].dead = true
+		mt.pool[it.pool].item = nil
+	}
+	mt.release(it.node)
+}
+
+func (mt *Matcher) expiry(it *item) int64 {
+	if mt.p.spec.WithinGap {
+		return it.lastT + mt.p.within
+	}
+	return it.firstT + mt.p.within
+}
+
+// store copies ev into the partition buffer and returns its position.
+func (mt *Matcher) store(ev *event.Event) int64 {
+	if mt.n-mt.base == int64(len(mt.buf)) {
+		nb := make([]slot, 2*len(mt.buf))
+		for p := mt.base; p < mt.n; p++ {
+			nb[p&int64(len(nb)-1)] = mt.buf[p&int64(len(mt.buf)-1)]
+		}
+		mt.buf = nb
+	}
+	p := mt.n
+	mt.n++
+	s := &mt.buf[p&int64(len(mt.buf)-1)]
+	copyEvent(&s.ev, ev)
+	s.hasPrev = false
+	if int(ev.Type) < len(mt.p.types) {
+		if t := mt.p.types[ev.Type]; t >= 0 {
+			if mt.hasPrev[t] {
+				copyEvent(&s.prev, &mt.prevCopy[t])
+				s.hasPrev = true
+			}
+			copyEvent(&mt.prevCopy[t], ev)
+			mt.hasPrev[t] = true
+		}
+	}
+	return p
+}
+
+func copyEvent(dst, src *event.Event) {
+	dst.Type, dst.Time, dst.Seq = src.Type, src.Time, src.Seq
+	dst.Fields = append(dst.Fields[:0], src.Fields...)
+}
+
+func (mt *Matcher) evAt(p int64) *event.Event { return &mt.buf[p&int64(len(mt.buf)-1)].ev }
+
+func (mt *Matcher) prevAt(p int64) *event.Event {
+	s := &mt.buf[p&int64(len(mt.buf)-1)]
+	if !s.hasPrev {
+		return nil
+	}
+	return &s.prev
+}
+
+// The shared buffer of takes.
+
+func (mt *Matcher) newNode(pos int64, elem int, parent int32) int32 {
+	var i int32
+	if n := len(mt.free); n > 0 {
+		i = mt.free[n-1]
+		mt.free = mt.free[:n-1]
+	} else {
+		i = int32(len(mt.nodes))
+		mt.nodes = append(mt.nodes, node{})
+	}
+	mt.nodes[i] = node{pos: pos, elem: int32(elem), parent: parent, refs: 1}
+	mt.retain(parent)
+	return i
+}
+
+func (mt *Matcher) retain(i int32) {
+	if i >= 0 {
+		mt.nodes[i].refs++
+	}
+}
+
+func (mt *Matcher) release(i int32) {
+	for i >= 0 {
+		n := &mt.nodes[i]
+		n.refs--
+		if n.refs > 0 {
+			return
+		}
+		mt.free = append(mt.free, i)
+		i = n.parent
+	}
+}
+
+// trace lists the takes of a node, oldest first, into mt.tr.
+func (mt *Matcher) trace(nd int32) []take {
+	mt.tr = mt.tr[:0]
+	for ; nd >= 0; nd = mt.nodes[nd].parent {
+		mt.tr = append(mt.tr, take{elem: mt.nodes[nd].elem, pos: mt.nodes[nd].pos})
+	}
+	slices.Reverse(mt.tr)
+	return mt.tr
+}
+
+// bind sets the frame's aliases to a trace's events.
+func (mt *Matcher) bind(nd int32) {
+	clear(mt.bound)
+	for i := range mt.lists {
+		mt.lists[i] = mt.lists[i][:0]
+	}
+	for _, t := range mt.trace(nd) {
+		el := &mt.p.spec.Elements[t.elem]
+		if el.Slot < 0 {
+			continue
+		}
+		if el.List {
+			mt.lists[el.Slot] = append(mt.lists[el.Slot], mt.evAt(t.pos))
+		} else {
+			mt.bound[el.Slot] = mt.evAt(t.pos)
+		}
+	}
+	mt.frame = eval.Frame{Bound: mt.bound, Lists: mt.lists, Vars: mt.key}
+}
+
+// holds evaluates a condition of el for the event at p with the bindings
+// of it.
+func (mt *Matcher) holds(prog *eval.Program, el *Element, it *item, p int64) bool {
+	ev := mt.evAt(p)
+	if ev.Type != el.Type {
+		return false
+	}
+	if prog == nil {
+		return true
+	}
+	if el.Local {
+		mt.frame = eval.Frame{Bound: mt.bound, Lists: mt.lists, Vars: mt.key}
+	} else {
+		mt.bind(it.node)
+	}
+	mt.frame.Current = ev
+	mt.frame.Prev = mt.prevAt(p)
+	if el.Slot >= 0 && !el.List {
+		mt.bound[el.Slot] = ev
+	}
+	return mt.m.EvalBool(prog, &mt.frame)
+}
+
+func (mt *Matcher) accepts(el *Element, it *item, p int64) bool {
+	return mt.holds(el.Cond, el, it, p)
+}
+
+func (mt *Matcher) stops(st *cstep, it *item, p int64) bool {
+	return st.loop && st.el.Until != nil && mt.holds(st.el.Until, st.el, it, p)
+}
+
+func (mt *Matcher) withinOK(it *item, p int64) bool {
+	w := mt.p.within
+	if w <= 0 || it.ntake == 0 {
+		return true
+	}
+	t := mt.evAt(p).Time
+	if mt.p.spec.WithinGap {
+		return t-it.lastT < w
+	}
+	return t-it.firstT < w
+}
+
+// push appends a new item to the next generation, unless the partition is
+// full.
+func (mt *Matcher) push(it item) {
+	if len(mt.next) >= mt.cfg.MaxPartials {
+		mt.stats.Dropped++
+		mt.overflow = true
+		return
+	}
+	it.pool = -1
+	mt.retain(it.node)
+	mt.next = append(mt.next, it)
+}
+
+// guardHit reports whether the event at p breaks one of it's guards of
+// the given strictness.
+func (mt *Matcher) guardHit(it *item, p int64, strict bool) bool {
+	for g := 0; g < int(it.ng); g++ {
+		st := &mt.p.steps[it.guards[g].step]
+		if (st.edge == edgeStrict) != strict || p <= it.guards[g].from {
+			continue
+		}
+		if strict && p != it.last+1 {
+			continue
+		}
+		if mt.accepts(st.el, it, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// advance moves a run over the event at p: it may take it (the successors
+// go to mt.next), and reports whether the run itself waits on.
+func (mt *Matcher) advance(r *item, p int64) bool {
+	if mt.p.within > 0 && r.ntake > 0 && mt.evAt(p).Time >= mt.expiry(r) {
+		return false
+	}
+	if r.ng > 0 && p == r.last+1 && mt.guardHit(r, p, true) {
+		return false
+	}
+	st := &mt.p.steps[r.k]
+	running := st.loop && r.iter > 0
+	switch r.edge {
+	case edgeStart, edgeStrict:
+		if mt.accepts(st.el, r, p) && !mt.stops(st, r, p) && mt.withinOK(r, p) {
+			mt.take(*r, p)
+		}
+		return false
+	case edgeRelaxed:
+		if running && mt.stops(st, r, p) {
+			return false
+		}
+		if mt.accepts(st.el, r, p) {
+			if !mt.stops(st, r, p) && mt.withinOK(r, p) {
+				mt.take(*r, p)
+			}
+			return false
+		}
+	case edgeAny:
+		if running && mt.stops(st, r, p) {
+			return false
+		}
+		if mt.accepts(st.el, r, p) && !mt.stops(st, r, p) && mt.withinOK(r, p) {
+			mt.take(*r, p)
+		}
+	}
+	return !(r.ng > 0 && mt.guardHit(r, p, false))
+}
+
+// take extends s with the event at p and continues the pattern.
+func (mt *Matcher) take(s item, p int64) {
+	st := &mt.p.steps[s.k]
+	ev := mt.evAt(p)
+	nd := mt.newNode(p, st.elem, s.node)
+	s.node = nd
+	if s.ntake == 0 {
+		s.firstT = ev.Time
+		s.start = p
+	}
+	s.ntake++
+	s.last, s.lastT = p, ev.Time
+	s.ng, s.ngr = 0, 0
+	s.loopFirst = -1
+	if st.loop {
+		if s.iter == 0 {
+			s.lf = p
+		}
+		mt.iterate(s, int(s.k), int(s.iter)+1)
+	} else {
+		mt.seq(s, int(s.k)+1)
+	}
+	mt.release(nd)
+}
+
+// startAt begins the partial matches whose first take is the event at p.
+func (mt *Matcher) startAt(p int64) {
+	out := mt.next
+	mt.next = mt.tmp[:0]
+	mt.seq(item{start: p, node: -1, last: -1, lf: -1, loopFirst: -1, edge: edgeStart}, 0)
+	starts := mt.next
+	mt.next = out
+	for i := range starts {
+		r := starts[i]
+		mt.advance(&r, p)
+		mt.release(r.node)
+	}
+	mt.tmp = starts[:0]
+}
+
+// seq continues s at step k: the closure over nots, skipped optional
+// elements and loop exits, in preference order (docs: Match order).
+func (mt *Matcher) seq(s item, k int) {
+	if k == len(mt.p.steps) {
+		mt.complete(s)
+		return
+	}
+	st := &mt.p.steps[k]
+	if k > 0 && s.ntake > 0 {
+		s.edge = st.edge
+	}
+	if st.not {
+		from := s.last
+		if s.loopFirst >= 0 {
+			from = s.loopFirst
+		}
+		s.guards[s.ng] = guard{step: int32(k), from: from}
+		s.ng++
+		for x := from + 1; x <= s.last; x++ { // the part of the span already seen
+			if mt.accepts(st.el, &s, x) {
+				return
+			}
+		}
+		mt.seq(s, k+1)
+		return
+	}
+	s.k = int32(k)
+	if st.loop {
+		s.entry = s.edge
+		mt.iterate(s, k, 0)
+		return
+	}
+	s.iter = 0
+	mt.push(s)
+}
+
+func (mt *Matcher) iterEdge(st *cstep, entry edgeKind) edgeKind {
+	if st.mod {
+		return st.iterEdge
+	}
+	if entry == edgeStart {
+		return edgeStrict
+	}
+	return entry
+}
+
+// iterate: after i iterations, go round again and leave the loop, in the
+// loop's order of preference.
+func (mt *Matcher) iterate(s item, k, i int) {
+	st := &mt.p.steps[k]
+	if st.reluct {
+		mt.exit(s, k, i)
+		mt.more(s, k, i)
+	} else {
+		mt.more(s, k, i)
+		mt.exit(s, k, i)
+	}
+}
+
+func (mt *Matcher) more(s item, k, i int) {
+	st := &mt.p.steps[k]
+	if st.hi >= 0 && i >= st.hi {
+		return
+	}
+	s.k, s.iter = int32(k), int32(i)
+	if i > 0 {
+		s.edge = mt.iterEdge(st, s.entry)
+	}
+	mt.push(s)
+}
+
+func (mt *Matcher) exit(s item, k, i int) {
+	st := &mt.p.steps[k]
+	if i < st.lo {
+		return
+	}
+	s.loopFirst = -1
+	if i > 0 {
+		s.loopFirst = s.lf
+	}
+	if st.greedy && (st.hi < 0 || i < st.hi) {
+		e := s.entry
+		if i > 0 {
+			e = mt.iterEdge(st, s.entry)
+		}
+		s.grows[s.ngr] = growth{step: int32(k), edge: e}
+		s.ngr++
+	}
+	mt.seq(s, k+1)
+}
+
+// complete turns s, at the end of the pattern, into a completed match
+// that waits for its trailing conditions.
+func (mt *Matcher) complete(s item) {
+	if s.ntake == 0 {
+		return
+	}
+	s.complete = true
+	s.at = step{time: s.lastT, phase: 1, pos: s.last}
+	s.time = s.lastT
+	for g := 0; g < int(s.ng); g++ {
+		if mt.p.steps[s.guards[g].step].edge == edgeStrict {
+			s.needNext = true
+		} else {
+			s.relaxedG = true
+		}
+	}
+	mt.checkFinal(&s)
+	n := len(mt.next)
+	mt.push(s)
+	if len(mt.next) > n && len(mt.p.levels) > 0 {
+		it := &mt.next[n]
+		it.pool = int32(len(mt.pool))
+		mt.pool = append(mt.pool, poolEntry{start: s.start, trace: slices.Clone(mt.trace(s.node))})
+	}
+}
+
+func (mt *Matcher) checkFinal(it *item) {
+	if it.needNext || it.relaxedG {
+		return
+	}
+	for g := 0; g < int(it.ngr); g++ {
+		if !it.grows[g].done {
+			return
+		}
+	}
+	it.final = true
+}
+
+// updateDone advances a completed match over the event at p; false: it
+// fails.
+func (mt *Matcher) updateDone(c *item, p int64) bool {
+	evStep := step{time: mt.evAt(p).Time, phase: 1, pos: p}
+	if c.needNext && p == c.last+1 {
+		if mt.guardHit(c, p, true) {
+			return false
+		}
+		c.needNext = false
+		c.at = maxStep(c.at, evStep)
+	}
+	if c.relaxedG && mt.guardHit(c, p, false) {
+		return false
+	}
+	for g := 0; g < int(c.ngr); g++ {
+		gr := &c.grows[g]
+		if gr.done {
+			continue
+		}
+		st := &mt.p.steps[gr.step]
+		if gr.edge == edgeStrict || gr.edge == edgeStart {
+			gr.done, gr.at = true, evStep
+		} else if st.el.Until != nil && mt.holds(st.el.Until, st.el, c, p) {
+			gr.done, gr.at = true, evStep
+		}
+		if gr.done {
+			c.at = maxStep(c.at, evStep)
+		}
+	}
+	mt.checkFinal(c)
+	return true
+}
+
+// settle filters the newly final matches, emits what the order allows and
+// trims the buffer.
+func (mt *Matcher) settle() {
+	for i := range mt.cur {
+		if it := &mt.cur[i]; it.final && it.pool >= 0 {
+			mt.pool[it.pool].final = true
+		}
+	}
+	items := mt.cur[:0]
+	for i := range mt.cur {
+		it := mt.cur[i]
+		if it.complete && it.final && !it.checked {
+			ok, wait := mt.accept(&it)
+			if wait {
+				items = append(items, it)
+				continue
+			}
+			if !ok {
+				if it.pool >= 0 {
+					mt.pool[it.pool].item = nil
+				}
+				mt.release(it.node)
+				continue
+			}
+			it.checked = true
+		}
+		items = append(items, it)
+	}
+	mt.cur = items
+	if mt.p.spec.Skip == SkipNone {
+		// Every match when it completes, by (completion, start,
+		// preference); a final match whose filter waits holds back the
+		// ones after it.
+		for {
+			best := -1
+			for j := range mt.cur {
+				if it := &mt.cur[j]; it.final && (best < 0 || it.at.less(mt.cur[best].at)) {
+					best = j
+				}
+			}
+			if best < 0 || !mt.cur[best].checked {
+				break
+			}
+			it := mt.cur[best]
+			mt.cur = slices.Delete(mt.cur, best, best+1)
+			mt.send(&it)
+		}
+	} else {
+		mt.emitOrdered()
+	}
+	mt.trim()
+}
+
+// emitOrdered emits, with a skip strategy, in order of first event, then
+// completion, then preference; a match waits for the partial matches that
+// began before it (conformance README, point 1).
+func (mt *Matcher) emitOrdered() {
+	for len(mt.cur) > 0 {
+		s := mt.cur[0].start
+		best := -1
+		for j := 0; j < len(mt.cur) && mt.cur[j].start == s; j++ {
+			if it := &mt.cur[j]; it.final && (best < 0 || it.at.less(mt.cur[best].at)) {
+				best = j
+			}
+		}
+		if best < 0 || !mt.cur[best].checked {
+			return
+		}
+		it := mt.cur[best]
+		mt.cur = slices.Delete(mt.cur, best, best+1)
+		mt.threshold = max(mt.threshold, mt.skipTo(&it))
+		mt.send(&it)
+		j := 0
+		for j < len(mt.cur) && mt.cur[j].start < mt.threshold {
+			mt.drop(&mt.cur[j])
+			j++
+		}
+		mt.cur = slices.Delete(mt.cur, 0, j)
+	}
+}
+
+// skipTo is the first position a match may begin at after m.
+func (mt *Matcher) skipTo(it *item) int64 {
+	sp := &mt.p.spec
+	switch sp.Skip {
+	case SkipPastLast:
+		return it.last + 1
+	case SkipToNext:
+		return it.start + 1
+	case SkipToFirst, SkipToLast:
+		t := int64(-1)
+		for _, tk := range mt.trace(it.node) {
+			if int(tk.elem) == sp.SkipTarget && (t < 0 || sp.Skip == SkipToLast) {
+				t = tk.pos
+			}
+		}
+		return t
+	}
+	return 0
+}
+
+// accept applies the greedy and reluctant filters and having to a final
+// match. wait: the filter depends on a match of the same start that is
+// not final yet (it may still fail), so the decision waits.
+func (mt *Matcher) accept(it *item) (ok, wait bool) {
+	if it.pool >= 0 {
+		dropped, undecided := mt.filtered(int(it.pool), len(mt.p.levels))
+		if undecided {
+			return false, true
+		}
+		if dropped {
+			return false, false
+		}
+	}
+	if h := mt.p.spec.Having; h != nil {
+		mt.bind(it.node)
+		if !mt.m.EvalBool(h, &mt.frame) {
+			return false, false
+		}
+	}
+	return true, false
+}
+
+// filtered reports whether pool entry r is dropped by the filter of one of
+// the first n levels (innermost loop first): a greedy loop drops a match
+// when the same match with iterations appended to that loop exists, a
+// reluctant loop when the same match with iterations removed exists
+// (conformance README, point 4).
+func (mt *Matcher) filtered(r, n int) (dropped, undecided bool) {
+	for l := 0; l < n; l++ {
+		k := mt.p.levels[l]
+		for o := range mt.pool {
+			if o == r || mt.pool[o].dead || mt.pool[o].start != mt.pool[r].start {
+				continue
+			}
+			if !mt.related(k, mt.pool[r].trace, mt.pool[o].trace) {
+				continue
+			}
+			if !mt.pool[o].final {
+				return false, true
+			}
+			od, ou := mt.filtered(o, l)
+			if ou {
+				return false, true
+			}
+			if !od {
+				return true, false
+			}
+		}
+		if mt.p.steps[k].greedy && mt.mayGrow(k, &mt.pool[r]) {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// mayGrow reports whether a live run of r's start could still complete the
+// same match as r with more iterations of greedy loop k: the filter then
+// waits (the until or the end that completed r need not stop a loop
+// entered with ->>).
+func (mt *Matcher) mayGrow(k int, r *poolEntry) bool {
+	pr, lr, _ := mt.split(k, r.trace)
+	for i := range mt.cur {
+		x := &mt.cur[i]
+		if x.complete || x.start != r.start || int(x.k) > k {
+			continue
+		}
+		tx := mt.trace(x.node)
+		if int(x.k) < k {
+			if len(tx) <= len(pr) && slices.Equal(tx, pr[:len(tx)]) {
+				return true
+			}
+			continue
+		}
+		px, lx, _ := mt.split(k, tx)
+		n := min(len(lx), len(lr))
+		if slices.Equal(px, pr) && slices.Equal(lx[:n], lr[:n]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (mt *Matcher) related(k int, r, o []take) bool {
+	pr, lr, rr := mt.split(k, r)
+	po, lo, ro := mt.split(k, o)
+	if !slices.Equal(pr, po) || !slices.Equal(rr, ro) {
+		return false
+	}
+	if mt.p.steps[k].greedy {
+		return len(lr) < len(lo) && slices.Equal(lr, lo[:len(lr)])
+	}
+	return len(lo) < len(lr) && slices.Equal(lo, lr[:len(lo)])
+}
+
+func (mt *Matcher) split(k int, tr []take) (p, l, r []take) {
+	i := 0
+	for i < len(tr) && int(mt.stepOf[tr[i].elem]) < k {
+		i++
+	}
+	j := i
+	for j < len(tr) && int(mt.stepOf[tr[j].elem]) == k {
+		j++
+	}
+	return tr[:i], tr[i:j], tr[j:]
+}
+
+// send emits a match and releases it.
+func (mt *Matcher) send(it *item) {
+	mt.bind(it.node)
+	for i := range mt.elems {
+		mt.elems[i] = mt.elems[i][:0]
+	}
+	for _, t := range mt.tr {
+		mt.elems[t.elem] = append(mt.elems[t.elem], mt.evAt(t.pos))
+	}
+	mt.match.Time = it.time
+	mt.stats.Matches++
+	mt.emit(&mt.match)
+	mt.release(it.node)
+}
+
+// trim forgets the buffered events and filter pool entries no live item
+// needs.
+func (mt *Matcher) trim() {
+	low := mt.n
+	for i := range mt.cur {
+		low = min(low, mt.cur[i].start)
+	}
+	if len(mt.pool) > 0 {
+		live := mt.pool[:0]
+		for _, e := range mt.pool {
+			if e.start >= low && mt.hasStart(e.start) {
+				live = append(live, e)
+			}
+		}
+		if len(live) != len(mt.pool) {
+			mt.pool = live
+			mt.reindexPool()
+		}
+	}
+	mt.base = max(mt.base, low)
+}
+
+func (mt *Matcher) hasStart(s int64) bool {
+	for i := range mt.cur {
+		if mt.cur[i].start == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (mt *Matcher) reindexPool() {
+	for i := range mt.cur {
+		mt.cur[i].pool = -1
+	}
+	for pi := range mt.pool {
+		e := &mt.pool[pi]
+		if e.trace == nil {
+			continue
+		}
+		for i := range mt.cur {
+			it := &mt.cur[i]
+			if it.complete && it.start == e.start && it.pool < 0 && slices.Equal(mt.trace(it.node), e.trace) {
+				it.pool = int32(pi)
+				break
+			}
+		}
+	}
+}
