@@ -49,6 +49,8 @@ type Pattern struct {
 	// types maps event type ids to dense indexes (-1: not read).
 	types []int16
 	ntype int
+	// general: the tree is not flat; matchers take the general path.
+	general bool
 }
 
 // Compile validates s and compiles it.
@@ -56,9 +58,12 @@ func Compile(s *Spec) (*Pattern, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	order, _ := s.flatten()
-	p := &Pattern{spec: *s, within: int64(s.Within)}
+	p := &Pattern{spec: *s, within: int64(s.Within), general: !s.flat()}
 	p.spec.Elements = append([]Element(nil), s.Elements...)
+	var order []int
+	if !p.general {
+		order, _ = s.flatten()
+	}
 	for i, ei := range order {
 		el := &p.spec.Elements[ei]
 		st := cstep{el: el, elem: ei, edge: edgeKindOf(s.Root.stepEdge(i)), not: el.Negated}

@@ -186,6 +186,8 @@ type Matcher struct {
 	stats     Stats
 	overflow  bool
 	stepOf    []int32
+
+	gen *general // the general path (groups, |, &), nil for the step automaton
 }
 
 // NewMatcher returns a matcher for one partition. key is the partition key
@@ -210,6 +212,9 @@ func NewMatcher(p *Pattern, m *eval.Machine, cfg Config, key []event.Value, emit
 	}
 	mt.match.Frame = &mt.frame
 	mt.match.Elements = mt.elems
+	if p.general {
+		mt.gen = &general{mt: mt}
+	}
 	return mt
 }
 
@@ -217,6 +222,9 @@ func NewMatcher(p *Pattern, m *eval.Machine, cfg Config, key []event.Value, emit
 func (mt *Matcher) Stats() Stats {
 	s := mt.stats
 	s.Partials = len(mt.cur)
+	if mt.gen != nil {
+		s.Partials = len(mt.gen.starts)
+	}
 	return s
 }
 
@@ -225,6 +233,12 @@ func (mt *Matcher) Stats() Stats {
 // false when there is none.
 func (mt *Matcher) Deadline() (int64, bool) {
 	d, ok := int64(math.MaxInt64), false
+	if mt.gen != nil {
+		if mt.gen.hasDL {
+			return mt.gen.deadline, true
+		}
+		return d, false
+	}
 	if mt.p.within <= 0 {
 		return d, false
 	}
@@ -245,6 +259,13 @@ func (mt *Matcher) Deadline() (int64, bool) {
 // emitted before Process returns. The error, if any, wraps ErrOverflow.
 func (mt *Matcher) Process(ev *event.Event) error {
 	mt.overflow = false
+	if mt.gen != nil {
+		mt.gen.process(mt.store(ev))
+		if mt.overflow {
+			return fmt.Errorf("%w: partition holds %d live starts (MaxPartials)", ErrOverflow, mt.cfg.MaxPartials)
+		}
+		return nil
+	}
 	mt.fireTimers(ev.Time, true)
 	p := mt.store(ev)
 	mt.now = step{time: ev.Time, phase: 1, pos: p}
@@ -279,6 +300,10 @@ func (mt *Matcher) Process(ev *event.Event) error {
 // Expire fires the timers due at or before watermark: partial matches
 // that run out of within die, trailing nots complete.
 func (mt *Matcher) Expire(watermark int64) {
+	if mt.gen != nil {
+		mt.gen.expire(watermark)
+		return
+	}
 	mt.fireTimers(watermark, false)
 }
 
@@ -286,6 +311,10 @@ func (mt *Matcher) Expire(watermark int64) {
 // for more input are settled (a greedy tail is final; a strict trailing
 // not without a next event fails). The matcher is empty afterwards.
 func (mt *Matcher) Flush() {
+	if mt.gen != nil {
+		mt.gen.flush()
+		return
+	}
 	mt.fireTimers(math.MaxInt64, false)
 	mt.now = endStep
 	mt.next = mt.next[:0]
@@ -459,6 +488,26 @@ func (mt *Matcher) bind(nd int32) {
 		mt.lists[i] = mt.lists[i][:0]
 	}
 	for _, t := range mt.trace(nd) {
+		el := &mt.p.spec.Elements[t.elem]
+		if el.Slot < 0 {
+			continue
+		}
+		if el.List {
+			mt.lists[el.Slot] = append(mt.lists[el.Slot], mt.evAt(t.pos))
+		} else {
+			mt.bound[el.Slot] = mt.evAt(t.pos)
+		}
+	}
+	mt.frame = eval.Frame{Bound: mt.bound, Lists: mt.lists, Vars: mt.key}
+}
+
+// bindTakes sets the frame's aliases to the events of a trace.
+func (mt *Matcher) bindTakes(tr []gTake) {
+	clear(mt.bound)
+	for i := range mt.lists {
+		mt.lists[i] = mt.lists[i][:0]
+	}
+	for _, t := range tr {
 		el := &mt.p.spec.Elements[t.elem]
 		if el.Slot < 0 {
 			continue

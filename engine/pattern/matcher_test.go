@@ -44,9 +44,16 @@ func TestValidate_errors(t *testing.T) {
 		edit func(s *Spec)
 		want error
 	}{
-		{"alternation", func(s *Spec) { s.Root.Children[1] = Node{Kind: NodeAlternation} }, ErrUnsupported},
-		{"all", func(s *Spec) { s.Root.Children[1] = Node{Kind: NodeAll} }, ErrUnsupported},
-		{"group", func(s *Spec) { s.Root.Children[1] = Node{Kind: NodeSequence} }, ErrUnsupported},
+		{"empty alternation", func(s *Spec) { s.Root.Children[1] = Node{Kind: NodeAlternation} }, ErrInvalid},
+		{"empty all", func(s *Spec) { s.Root.Children[1] = Node{Kind: NodeAll} }, ErrInvalid},
+		{"empty group", func(s *Spec) { s.Root.Children[1] = Node{Kind: NodeSequence} }, ErrInvalid},
+		{"not in all", func(s *Spec) {
+			s.Elements[1].Negated = true
+			s.Root.Children[1] = Node{Kind: NodeAll, Children: []Node{{Kind: NodeElement, Element: 0}, {Kind: NodeElement, Element: 1}}}
+		}, ErrInvalid},
+		{"group bounds", func(s *Spec) {
+			s.Root = Node{Kind: NodeSequence, Quantified: true, Min: 2, Max: 1, Children: s.Root.Children}
+		}, ErrInvalid},
 		{"begins with not", func(s *Spec) { s.Elements[0].Negated = true }, ErrInvalid},
 		{"only optional", func(s *Spec) {
 			for i := range s.Elements {

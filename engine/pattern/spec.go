@@ -98,8 +98,8 @@ type NodeKind uint8
 const (
 	NodeElement     NodeKind = iota // one element (Element indexes Spec.Elements)
 	NodeSequence                    // Children joined by their Edge
-	NodeAlternation                 // one of Children (not supported yet)
-	NodeAll                         // all Children in any order, & (not supported yet)
+	NodeAlternation                 // one of Children, the first preferred
+	NodeAll                         // all Children in any order, &; the written order preferred
 )
 
 // Node is a pattern tree: the shape of lang's Pattern (alternation,
@@ -111,8 +111,8 @@ type Node struct {
 	Edge     Edge
 	Element  int
 	Children []Node
-	// Quantified groups (a sequence or alternation with a quantifier) are
-	// not supported yet; these stay zero for supported trees.
+	// A quantified group (a sequence or alternation; an & is wrapped in a
+	// one-child sequence to be quantified) repeats Children.
 	Quantified bool
 	Min, Max   int
 	Mode       Mode
@@ -140,11 +140,19 @@ const (
 
 // Validate reports the first problem of s: an ErrInvalid for a broken
 // description, an ErrUnsupported for a construct the matcher cannot run
-// yet. Supported: a sequence (or a single element) of elements, with
-// every edge, quantifiers with all three modes, loop modifiers, until,
-// not between elements and trailing, within and within gap, and the five
-// skip strategies. Not yet: groups, alternation and &.
+// yet. A flat tree (one element, or one sequence of elements) runs on the
+// step automaton: every edge, quantifiers with all three modes, loop
+// modifiers, until, not between elements and trailing, within and within
+// gap, and the five skip strategies. Any other tree (groups, quantified
+// groups, alternation |, &) runs on the general path (general.go) with
+// the same semantics, slower; it returns no ErrUnsupported.
 func (s *Spec) Validate() error {
+	if !s.flat() {
+		if err := s.validateNode(&s.Root); err != nil {
+			return err
+		}
+		return s.validateCommon()
+	}
 	steps, err := s.flatten()
 	if err != nil {
 		return err
@@ -195,6 +203,11 @@ func (s *Spec) Validate() error {
 	if !need {
 		return fmt.Errorf("%w: the pattern can match no event", ErrInvalid)
 	}
+	return s.validateCommon()
+}
+
+// validateCommon checks what does not depend on the tree's shape.
+func (s *Spec) validateCommon() error {
 	if s.Skip == SkipToFirst || s.Skip == SkipToLast {
 		if s.SkipTarget < 0 || s.SkipTarget >= len(s.Elements) || s.Elements[s.SkipTarget].Negated {
 			return fmt.Errorf("%w: skip target %d is not an element that binds events", ErrInvalid, s.SkipTarget)
@@ -211,7 +224,83 @@ func (s *Spec) Validate() error {
 	return nil
 }
 
-// flatten returns the element indexes of a supported tree in order.
+// flat reports whether the tree is a single element or one sequence of
+// elements: the shape the step automaton runs. Other trees take the
+// general path (general.go).
+func (s *Spec) flat() bool {
+	r := &s.Root
+	switch r.Kind {
+	case NodeElement:
+		return true
+	case NodeSequence:
+		if r.Quantified {
+			return false
+		}
+		for i := range r.Children {
+			if r.Children[i].Kind != NodeElement {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// validateNode checks a tree of the general path.
+func (s *Spec) validateNode(n *Node) error {
+	if n.Edge > Any {
+		return fmt.Errorf("%w: edge %d", ErrInvalid, n.Edge)
+	}
+	switch n.Kind {
+	case NodeElement:
+		if n.Element < 0 || n.Element >= len(s.Elements) {
+			return fmt.Errorf("%w: element index %d out of range", ErrInvalid, n.Element)
+		}
+		if n.Quantified {
+			return fmt.Errorf("%w: element node %d carries a group quantifier", ErrInvalid, n.Element)
+		}
+		el := &s.Elements[n.Element]
+		switch {
+		case el.Negated && el.Quantified:
+			return fmt.Errorf("%w: not %s has a quantifier", ErrInvalid, el.Name)
+		case el.Quantified:
+			if el.Min < 0 || el.Max == 0 || el.Max > 0 && el.Max < el.Min {
+				return fmt.Errorf("%w: element %s has bounds {%d,%d}", ErrInvalid, el.Name, el.Min, el.Max)
+			}
+		case el.Mode != Branching || el.Loop != LoopDefault || el.Until != nil:
+			return fmt.Errorf("%w: element %s has a mode, loop modifier or until without a quantifier", ErrInvalid, el.Name)
+		}
+		return nil
+	case NodeSequence, NodeAlternation, NodeAll:
+	default:
+		return fmt.Errorf("%w: node kind %d", ErrInvalid, n.Kind)
+	}
+	if len(n.Children) == 0 {
+		return fmt.Errorf("%w: empty group", ErrInvalid)
+	}
+	if n.Quantified {
+		if n.Kind == NodeAll {
+			return fmt.Errorf("%w: a quantified & (wrap it in a group)", ErrInvalid)
+		}
+		if n.Min < 0 || n.Max == 0 || n.Max > 0 && n.Max < n.Min {
+			return fmt.Errorf("%w: group with bounds {%d,%d}", ErrInvalid, n.Min, n.Max)
+		}
+	} else if n.Mode != Branching || n.Loop != LoopDefault {
+		return fmt.Errorf("%w: group with a mode or loop modifier without a quantifier", ErrInvalid)
+	}
+	for i := range n.Children {
+		c := &n.Children[i]
+		if n.Kind == NodeAll && c.Kind == NodeElement && c.Element >= 0 && c.Element < len(s.Elements) && s.Elements[c.Element].Negated {
+			return fmt.Errorf("%w: not %s is a part of &", ErrInvalid, s.Elements[c.Element].Name)
+		}
+		if err := s.validateNode(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flatten returns the element indexes of a flat tree in order.
 func (s *Spec) flatten() ([]int, error) {
 	r := &s.Root
 	switch r.Kind {

@@ -296,6 +296,9 @@ func TestDifferential_conformance(t *testing.T) {
 // modes, loop modifiers and until, not between and trailing, within and
 // the skip strategies.
 func genRule(r *rand.Rand) string {
+	if r.IntN(2) == 0 {
+		return genNestedRule(r)
+	}
 	var b strings.Builder
 	b.WriteString("event E { v: int, ts: time } time ts\nrule g\n  match ")
 	n := 1 + r.IntN(3)
@@ -342,6 +345,129 @@ func genRule(r *rand.Rand) string {
 	return b.String()
 }
 
+// genNestedRule writes a random rule whose pattern has groups (quantified
+// or not, with modes and loop modifiers), alternation | and & (all in any
+// order), nested at most two deep, with not between steps.
+func genNestedRule(r *rand.Rand) string {
+	var b strings.Builder
+	b.WriteString("event E { v: int, ts: time } time ts\nrule g\n  match ")
+	g := &nestGen{r: r, b: &b, noAll: r.IntN(2) == 0}
+	g.pattern(0)
+	trailingNot := false
+	if r.IntN(8) == 0 {
+		fmt.Fprintf(&b, "%snot E(v == %d)", []string{" ", " -> "}[r.IntN(2)], r.IntN(3))
+		trailingNot = true
+	}
+	if trailingNot || r.IntN(3) == 0 {
+		fmt.Fprintf(&b, "\n  within %s%dms", []string{"", "gap "}[r.IntN(2)], 2+r.IntN(6))
+	}
+	b.WriteString("\n  " + []string{"skip none", "skip past last", "skip to next", "skip to first e0", "skip to last e0"}[r.IntN(5)])
+	b.WriteString("\n  emit M { n: 1 }\n")
+	return b.String()
+}
+
+type nestGen struct {
+	r     *rand.Rand
+	b     *strings.Builder
+	elems int
+	// noAll: no & in this rule, so the pattern may begin with anything.
+	// With &, each top-level alternative begins with a required element:
+	// the reference lets an & reached before the first take take the
+	// start event again in each part (it keeps the start edge), which is
+	// not a semantics to pin.
+	noAll bool
+	// inLoop counts the quantified groups around: inside one, no greedy
+	// loop is generated, because the reference's search need not end on
+	// one that may take nothing in an iteration, as in ((e1 -> e2)?!)*
+	// (each empty iteration adds a growth to the state, so the loop never
+	// sees the same state again); for the same reason (a guard per empty
+	// iteration) no not is generated inside one.
+	inLoop int
+}
+
+func (g *nestGen) cond() string {
+	switch g.r.IntN(4) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("(v != %d)", g.r.IntN(3))
+	default:
+		return fmt.Sprintf("(v == %d)", g.r.IntN(3))
+	}
+}
+
+func (g *nestGen) quant(until bool) {
+	q := g.r.IntN(6)
+	g.b.WriteString([]string{"?", "*", "+", "{2}", "{1,2}", "{2,}"}[q])
+	mode := []string{"", "", "!", "?"}[g.r.IntN(4)]
+	if mode == "!" && g.inLoop > 0 {
+		mode = ""
+	}
+	g.b.WriteString(mode)
+	g.b.WriteString([]string{"", "", " consecutive", " relaxed", " any"}[g.r.IntN(5)])
+	if until && g.r.IntN(5) == 0 {
+		fmt.Fprintf(g.b, " until(v == %d)", g.r.IntN(3))
+	}
+}
+
+func (g *nestGen) pattern(depth int) {
+	g.sequence(depth)
+	if depth > 0 && g.r.IntN(3) == 0 || depth == 0 && g.r.IntN(6) == 0 {
+		g.b.WriteString(" | ")
+		g.sequence(depth)
+	}
+}
+
+func (g *nestGen) sequence(depth int) {
+	n := 1 + g.r.IntN(3)
+	if depth > 0 {
+		n = 1 + g.r.IntN(2)
+	}
+	edges := []string{" ", " -> ", " ->> "}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			g.b.WriteString(edges[g.r.IntN(3)])
+			if g.inLoop == 0 && g.r.IntN(6) == 0 { // not in a loop: as greedy (inLoop)
+				fmt.Fprintf(g.b, "not E(v == %d)%s", g.r.IntN(3), edges[g.r.IntN(3)])
+			}
+		}
+		if depth == 0 && i == 0 && !g.noAll {
+			fmt.Fprintf(g.b, "e%d:E%s%s", g.elems, g.cond(), []string{"", "+", "{2}"}[g.r.IntN(3)])
+			g.elems++
+			continue
+		}
+		g.factor(depth)
+		if !g.noAll && g.r.IntN(5) == 0 {
+			g.b.WriteString(" & ")
+			g.factor(depth)
+		}
+	}
+}
+
+func (g *nestGen) factor(depth int) {
+	if depth < 2 && g.r.IntN(3) == 0 {
+		quantified := g.r.IntN(3) > 0
+		g.b.WriteString("(")
+		if quantified {
+			g.inLoop++
+		}
+		g.pattern(depth + 1)
+		if quantified {
+			g.inLoop--
+		}
+		g.b.WriteString(")")
+		if quantified {
+			g.quant(false)
+		}
+		return
+	}
+	fmt.Fprintf(g.b, "e%d:E%s", g.elems, g.cond())
+	g.elems++
+	if g.r.IntN(3) == 0 {
+		g.quant(true)
+	}
+}
+
 func genEvents(r *rand.Rand, p *lang.Program) []event.Event {
 	ty := p.Type("E").Schema
 	n := r.IntN(12)
@@ -384,16 +510,28 @@ func checkRandom(t testing.TB, seed uint64) bool {
 // TestDifferential_random compares engine/pattern with the reference on
 // generated patterns and streams (fixed seeds).
 func TestDifferential_random(t *testing.T) {
-	ran := 0
+	ran, nested := 0, 0
 	for seed := uint64(1); seed <= 3000; seed++ {
 		if checkRandom(t, seed) {
 			ran++
+			if isNested(seed) {
+				nested++
+			}
 		}
 	}
-	t.Logf("%d of 3000 generated rules compared", ran)
+	if nested < 500 {
+		t.Errorf("only %d rules with groups, | or & ran", nested)
+	}
+	t.Logf("%d of 3000 generated rules compared (%d nested)", ran, nested)
 	if ran < 1000 {
 		t.Fatalf("only %d generated rules ran", ran)
 	}
+}
+
+// isNested reports whether the seed's rule came from genNestedRule.
+func isNested(seed uint64) bool {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return r.IntN(2) == 0
 }
 
 func FuzzMatch(f *testing.F) {
