@@ -14,17 +14,21 @@ func TestMatcher_allocs(t *testing.T) {
 	tests := []struct {
 		name     string
 		lateness time.Duration
+		at       bool // through ProcessAt, with a position
 		build    func(b *Builder)
 	}{
-		{"filter", 0, func(b *Builder) {
+		{"filter", 0, false, func(b *Builder) {
 			b.Rule("f").From("Q").Where(`px > 10 and sym != "ZZZ"`).Emit("Out", Field{Name: "sym"}, Field{Name: "px"})
 		}},
-		{"chain", 0, func(b *Builder) {
+		{"filter, ProcessAt", 0, true, func(b *Builder) {
+			b.Rule("f").From("Q").Where("px > 10").Emit("Out", Field{Name: "sym"}, Field{Name: "px"})
+		}},
+		{"chain", 0, false, func(b *Builder) {
 			b.Rule("a").From("Q").Where("px > 10").Emit("A", Field{Name: "sym"}, Field{Name: "v", Expr: "px * 2"})
 			b.Rule("b").From("A").Where("v > 0").Emit("B", Field{Name: "sym"}, Field{Name: "v"})
 			b.Rule("c").From("B").Emit("C", Field{Name: "sym"}, Field{Name: "v", Expr: "v + 1"})
 		}},
-		{"filter, reordered", 3 * time.Second, func(b *Builder) {
+		{"filter, reordered", 3 * time.Second, false, func(b *Builder) {
 			b.Rule("f").From("Q").Where("px > 10").Emit("Out", Field{Name: "sym"}, Field{Name: "px"})
 		}},
 	}
@@ -44,7 +48,11 @@ func TestMatcher_allocs(t *testing.T) {
 				now += int64(time.Millisecond)
 				// a little disorder, within the lateness
 				ev.Fields[2] = event.TimeValue(now - (now/int64(time.Millisecond)%3)*int64(tt.lateness)/4)
-				m.Process(&ev)
+				if tt.at {
+					m.ProcessAt(Pos{File: "in.jsonl", Line: int(now % 1000), Col: 1}, &ev)
+				} else {
+					m.Process(&ev)
+				}
 			}
 			for range 10000 { // past the lateness: the buffer is full
 				step()

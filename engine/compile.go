@@ -690,8 +690,30 @@ func (c *compiler) graph() *Graph {
 		if n.Op == OpFilter {
 			g.nFilters++
 		}
+		plain := n.Op == OpProject
+		for k := range n.copy {
+			plain = plain && n.copy[k] >= 0 && !n.widen[k]
+		}
 		g.exec = append(g.exec, execNode{op: n.Op, typ: n.Type, prog: n.prog, fn: n.fn, progs: n.progs, widen: n.widen, copy: n.copy,
-			queue: n.Op == OpEmit && len(g.readers[n.Type]) > 0})
+			memo: n.Op == OpFilter && n.fn == nil && len(n.Rules) > 1, plain: plain,
+			queue: (n.Op == OpEmit || n.Op == OpProject) && len(g.readers[n.Type]) > 0})
+	}
+	g.plans = make([][]rulePlan, nt)
+	for t, rids := range g.readers {
+		for _, rid := range rids {
+			p := rulePlan{rule: rid}
+			for _, id := range g.rules[rid].Chain {
+				switch n := g.exec[id]; n.op {
+				case OpFilter:
+					p.filters = append(p.filters, filterStep{fn: n.fn, prog: n.prog, id: id, memo: n.memo})
+				case OpProject:
+					p.proj = n
+				case OpEmit:
+					p.emit = n
+				}
+			}
+			g.plans[t] = append(g.plans[t], p)
+		}
 	}
 	return g
 }

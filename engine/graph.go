@@ -70,7 +70,30 @@ type execNode struct {
 	progs []*eval.Program
 	widen []bool
 	copy  []int
-	queue bool // emit: some rule reads the emitted type
+	memo  bool // filter: shared by several rules, so evaluated once per event and remembered
+	plain bool // project: every field is a source field copied as is
+	queue bool // project, emit: some rule reads the emitted type
+}
+
+// rulePlan is a rule as the matcher runs it: its filters in order, then
+// its projection and emit, copied out of the node slice so an event walks
+// one small struct with no lookups by node id and no dispatch on the op.
+// plans[t] holds the plans of the rules that read type t, in rule order.
+// (Window and pattern operators, when they come, extend the plan.)
+type rulePlan struct {
+	rule    int32
+	filters []filterStep
+	proj    execNode
+	emit    execNode
+}
+
+// filterStep is one filter of a plan: a Go predicate, or an expression,
+// remembered per event (memo) when several rules share it.
+type filterStep struct {
+	fn   func(*event.Event) bool
+	prog *eval.Program
+	id   int32 // node id, the memo's index
+	memo bool
 }
 
 // RuleInfo describes a compiled rule.
@@ -92,6 +115,7 @@ type Graph struct {
 	exec     []execNode // per node: what the matcher runs
 	rules    []RuleInfo
 	readers  [][]int32      // per type: the rules that read it, in rule order
+	plans    [][]rulePlan   // per type: the plans of those rules
 	derived  []bool         // per type: emitted by some rule
 	declared []bool         // per type: declared with Event
 	kinds    [][]event.Kind // per type: the field kinds, for checking input

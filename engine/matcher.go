@@ -66,6 +66,7 @@ type Matcher struct {
 	seq     uint64
 	maxSeen int64
 	wm      int64
+	maxLate int64 // the graph's MaxLateness: the watermark trails maxSeen by it
 	now     int64 // time of the current step
 	closed  bool
 	busy    bool
@@ -80,17 +81,47 @@ type Matcher struct {
 	queue []*Derived // derived events of the current step, first in first out
 	qhead int
 	free  [][]*Derived // per rule: recycled derived events
+	spare []*Derived   // per rule whose output no rule reads: its one derived event, reused
 
-	schemas []*event.Schema // per type
-	kinds   [][]event.Kind  // per type
-	exec    []execNode      // per node
-	input   Derived         // wrapper handing input events to subscribers
-	rec     Record
+	types []typeInfo // per type
+	exec  []execNode // per node
+	input Derived    // wrapper handing input events to subscribers
+	rec   Record
 
 	subs      subscriptions
 	stats     Stats
 	timerHook func(firedTimer) // tests: called for timers of no operator
-	lateness  []int64          // per type
+}
+
+// typeInfo is what Process reads for each event of a type, in one place.
+type typeInfo struct {
+	schema   *event.Schema
+	kinds    []event.Kind // the declared kind of each field
+	plans    []rulePlan   // the rules that read the type, in rule order
+	input    []*sub       // subscribers to input events of the type (Matcher.syncSubs)
+	lateness int64
+	timeSlot int // the time field's slot; -1: arrival time (no time field, or Config.ProcessingTime)
+	// exact: an event whose field kinds all equal kinds is valid as it is.
+	// False when a field is a typed list, whose elements need checking too.
+	exact bool
+}
+
+// conforms reports whether the event's fields have exactly the declared
+// kinds, which makes the event valid with nothing to widen. false says
+// only that checkFields must decide (a nil field, an int in a float field,
+// an any field, a typed list, or an invalid event).
+func (ti *typeInfo) conforms(fields []event.Value) bool {
+	kinds := ti.kinds
+	if len(fields) != len(kinds) || !ti.exact {
+		return false
+	}
+	kinds = kinds[:len(fields)] // lets the compiler drop the bounds checks below
+	for i := range fields {
+		if fields[i].Kind() != kinds[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // NewMatcher returns a matcher for the graph.
@@ -101,18 +132,30 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 		vm:      eval.NewMachine(),
 		maxSeen: math.MinInt64,
 		wm:      math.MinInt64,
+		maxLate: int64(g.maxLate),
 		now:     math.MinInt64,
 		memo:    make([]uint64, len(g.nodes)),
 		free:    make([][]*Derived, len(g.rules)),
-		schemas: g.reg.Schemas(),
-		kinds:   g.kinds,
+		spare:   make([]*Derived, len(g.rules)),
 		exec:    g.exec,
 		gen:     1,
 	}
 	m.frame.Bound = m.bound[:]
-	m.lateness = make([]int64, g.reg.Len())
+	m.types = make([]typeInfo, g.reg.Len())
 	for _, s := range g.reg.Schemas() {
-		m.lateness[s.ID] = int64(s.Lateness)
+		ti := &m.types[s.ID]
+		ti.schema, ti.kinds, ti.plans = s, g.kinds[s.ID], g.plans[s.ID]
+		ti.lateness = int64(s.Lateness)
+		ti.timeSlot = s.TimeSlot
+		if cfg.ProcessingTime {
+			ti.timeSlot = -1
+		}
+		ti.exact = true
+		for _, f := range s.Fields {
+			if f.Type.Kind == event.KindList && f.Type.Elem != nil && f.Type.Elem.Kind != event.KindAny {
+				ti.exact = false
+			}
+		}
 	}
 	m.input.RuleID = -1
 	m.subs.init(g)
@@ -142,34 +185,179 @@ func (m *Matcher) Stats() Stats {
 // copies what it keeps: the caller may reuse ev and its Fields afterwards
 // (string and list values are kept by reference and must not be mutated).
 // Invalid events go to the invalid stream, late ones to the late stream.
-func (m *Matcher) Process(ev *event.Event) { m.ProcessAt(Pos{}, ev) }
+func (m *Matcher) Process(ev *event.Event) { m.process(ev, nil) }
 
 // ProcessAt is Process with the event's source position, reported with it
-// if it turns out late.
-func (m *Matcher) ProcessAt(pos Pos, ev *event.Event) {
+// if it turns out late or invalid.
+func (m *Matcher) ProcessAt(pos Pos, ev *event.Event) { m.process(ev, &pos) }
+
+// process is Process and ProcessAt (pos nil: no position). The position
+// goes by pointer: only the rare late and invalid records read it.
+//
+// Nearly every event is valid, in order and released at once, and takes
+// the short path: admit decides that without side effects, in a function
+// that calls nothing (so it keeps everything in registers), and the event
+// runs in place. Any other event goes through processSlow, which decides
+// everything afresh with the full checks.
+func (m *Matcher) process(ev *event.Event, pos *Pos) {
 	m.stats.In++
 	m.seq++
+	ti, t, wm := m.admit(ev)
+	if ti == nil {
+		m.processSlow(ev, pos)
+		return
+	}
+	m.maxSeen, m.wm = t, wm
+	m.busy = true
+	ev.Time, ev.Seq = t, m.seq
+	if m.timers.due(t) {
+		m.fireUpTo(t)
+	}
+	m.stats.Processed++ // processInput, by hand
+	m.now = t
+	if len(ti.input) > 0 {
+		m.deliverInput(ev, ti)
+	}
+	if len(ti.plans) > 0 {
+		m.run(ev, ti.plans)
+		if len(m.queue) > 0 {
+			m.flush()
+		}
+	}
+	if m.timers.due(m.wm) { // only when Advance moved the watermark past t
+		m.drain()
+	}
+	m.busy = false
+}
+
+// admit decides whether an event can run at once, in place, with no copy,
+// and returns its type, its time and the watermark once it is seen; nil if
+// it cannot. It changes nothing and calls nothing, so that the common case
+// stays in registers. It requires:
+//
+//   - no handler running, and the matcher open;
+//   - fields of exactly the declared kinds (valid, with nothing to widen);
+//   - an event time read from the event, not from a Clock (which
+//     processSlow must read once);
+//   - t at or after both the largest time seen and the watermark: then the
+//     event is not late for any lateness, as its bound, max(watermark,
+//     largest seen - lateness), is at most t;
+//   - nothing buffered, and t at or behind the new watermark, max(watermark,
+//     t - largest lateness): so when the largest lateness is 0, or when
+//     Advance has moved the watermark ahead.
+//
+// Such an event sorts before every event to come, in (time, sequence)
+// order: the watermark is then at or past t, so a later event is either
+// behind it, and late, or at t or after, and at t it has a larger sequence
+// number. Running it now gives the order the reorder buffer would. Timers
+// due at or before t fire first, as a timer goes before events of its
+// time. (Nothing buffered and t at or after the largest time seen each
+// follow from the other conditions, as a buffered event is newer than the
+// watermark; they are checked anyway, at one compare each, so that the
+// argument does not rest on that.)
+func (m *Matcher) admit(ev *event.Event) (ti *typeInfo, t, wm int64) {
+	if m.busy || m.closed || uint(ev.Type) >= uint(len(m.types)) || m.buf.len() > 0 {
+		return nil, 0, 0
+	}
+	ti = &m.types[uint(ev.Type)]
+	if !ti.conforms(ev.Fields) {
+		return nil, 0, 0
+	}
+	switch {
+	case ti.timeSlot >= 0:
+		t = ev.Fields[ti.timeSlot].Time() // conforms: the field is a time
+	case m.cfg.Clock == nil:
+		t = ev.Time
+	default:
+		return nil, 0, 0
+	}
+	wm = max(m.wm, satSub(t, m.maxLate))
+	if t < m.maxSeen || t < m.wm || t > wm {
+		return nil, 0, 0
+	}
+	return ti, t, wm
+}
+
+// processSlow is process for every event admit refuses, with every check:
+// invalid and late events, events that must wait in the reorder buffer
+// (lateness), ints widened into float fields, arrival times from a Clock.
+func (m *Matcher) processSlow(ev *event.Event, pos *Pos) {
 	if m.busy {
 		m.invalid(pos, ev, nil, ErrReentrant, -1)
 		return
 	}
-	if ev.Type < 0 || int(ev.Type) >= len(m.schemas) {
+	if uint(ev.Type) >= uint(len(m.types)) {
 		m.invalid(pos, ev, nil, ErrUnknownType, -1)
 		return
 	}
-	s := m.schemas[ev.Type]
-	kinds := m.kinds[ev.Type]
-	if len(ev.Fields) != len(kinds) {
-		m.invalid(pos, ev, s, ErrFieldCount, -1)
+	ti := &m.types[ev.Type]
+	widen := false
+	if !ti.conforms(ev.Fields) {
+		var ok bool
+		if widen, ok = m.checkFields(pos, ev, ti); !ok {
+			return
+		}
+	}
+	t := ev.Time
+	if ti.timeSlot >= 0 {
+		v := &ev.Fields[ti.timeSlot]
+		if v.Kind() != event.KindTime {
+			m.invalid(pos, ev, ti.schema, ErrMissingTime, -1)
+			return
+		}
+		t = v.Time()
+	} else if m.cfg.Clock != nil {
+		t = m.cfg.Clock.Now()
+	}
+	bound := m.wm
+	if m.maxSeen != math.MinInt64 {
+		bound = max(bound, satSub(m.maxSeen, ti.lateness))
+	}
+	if t < bound || m.closed {
+		m.late(pos, ev, ti.schema, t, bound)
 		return
 	}
-	widen := false
+	if t > m.maxSeen {
+		m.maxSeen = t
+		m.wm = max(m.wm, satSub(t, m.maxLate))
+	}
+
+	m.busy = true
+	ev.Time, ev.Seq = t, m.seq
+	if !widen && m.buf.len() == 0 && t <= m.wm {
+		// Released on arrival: run in place, as in process (admit says
+		// why nothing to come can sort before it).
+		if m.timers.due(t) {
+			m.fireUpTo(t)
+		}
+		m.processInput(ev, ti)
+	} else {
+		m.buf.push(m.own(ev, ti.schema, t, widen))
+		if m.cfg.MaxBuffered > 0 && m.buf.len() > m.cfg.MaxBuffered {
+			top, _ := m.buf.peekTime()
+			m.wm = max(m.wm, top)
+			m.stats.Forced++
+		}
+	}
+	m.drain()
+	m.busy = false
+}
+
+// checkFields checks an event whose field kinds are not exactly the
+// declared ones: nil fields, ints in float fields (widen), any fields and
+// typed lists are valid; anything else goes to the invalid stream (false).
+func (m *Matcher) checkFields(pos *Pos, ev *event.Event, ti *typeInfo) (widen, ok bool) {
+	s, kinds := ti.schema, ti.kinds
+	if len(ev.Fields) != len(kinds) {
+		m.invalid(pos, ev, s, ErrFieldCount, -1)
+		return false, false
+	}
 	for i := range ev.Fields {
 		k, want := ev.Fields[i].Kind(), kinds[i]
 		if k == want || k == event.KindNil || want == event.KindAny {
 			if k == event.KindList && !listConforms(ev.Fields[i], s.Fields[i].Type) {
 				m.invalid(pos, ev, s, ErrFieldType, i)
-				return
+				return false, false
 			}
 			continue
 		}
@@ -178,53 +366,9 @@ func (m *Matcher) ProcessAt(pos Pos, ev *event.Event) {
 			continue
 		}
 		m.invalid(pos, ev, s, ErrFieldType, i)
-		return
+		return false, false
 	}
-	t := ev.Time
-	if s.TimeSlot >= 0 && !m.cfg.ProcessingTime {
-		v := ev.Fields[s.TimeSlot]
-		if v.Kind() != event.KindTime {
-			m.invalid(pos, ev, s, ErrMissingTime, -1)
-			return
-		}
-		t = v.Time()
-	} else if m.cfg.Clock != nil {
-		t = m.cfg.Clock.Now()
-	}
-
-	bound := m.wm
-	if m.maxSeen != math.MinInt64 {
-		bound = max(bound, satSub(m.maxSeen, m.lateness[ev.Type]))
-	}
-	if t < bound || m.closed {
-		m.late(pos, ev, s, t, bound)
-		return
-	}
-	if t > m.maxSeen {
-		m.maxSeen = t
-		m.wm = max(m.wm, satSub(t, int64(m.g.maxLate)))
-	}
-
-	m.busy = true
-	ev.Time, ev.Seq = t, m.seq
-	if !widen && m.buf.len() == 0 && t <= m.wm {
-		// In order and already released: process in place, no copy.
-		if m.timers.len() > 0 {
-			m.fireUpTo(t)
-		}
-		m.processInput(ev)
-	} else {
-		m.buf.push(m.own(ev, s, t, widen))
-		if m.cfg.MaxBuffered > 0 && m.buf.len() > m.cfg.MaxBuffered {
-			top, _ := m.buf.peekTime()
-			m.wm = max(m.wm, top)
-			m.stats.Forced++
-		}
-	}
-	if m.buf.len() > 0 || m.timers.len() > 0 {
-		m.drain()
-	}
-	m.busy = false
+	return widen, true
 }
 
 // ProcessBatch processes the events in order, as Process does one by one.
@@ -241,7 +385,7 @@ func (m *Matcher) ProcessBatch(evs []event.Event) {
 func (m *Matcher) Reject(pos Pos, err error) {
 	m.stats.In++
 	m.seq++
-	m.invalid(pos, nil, nil, err, -1)
+	m.invalid(&pos, nil, nil, err, -1)
 }
 
 // Advance moves the watermark forward to w (it never moves back): buffered
@@ -344,18 +488,14 @@ func (m *Matcher) drain() {
 			return
 		}
 		e := m.buf.pop()
-		m.processInput(e)
+		m.processInput(e, &m.types[e.Type])
 		m.release(e)
 	}
 }
 
 // fireUpTo fires the timers due at or before t.
 func (m *Matcher) fireUpTo(t int64) {
-	for {
-		tt, ok := m.timers.peek()
-		if !ok || tt > t {
-			return
-		}
+	for m.timers.due(t) {
 		m.fire(m.timers.pop())
 	}
 }
@@ -391,145 +531,178 @@ func (m *Matcher) fire(t firedTimer) {
 
 // processInput runs one released input event through the graph, then the
 // events derived from it.
-func (m *Matcher) processInput(ev *event.Event) {
+func (m *Matcher) processInput(ev *event.Event, ti *typeInfo) {
 	m.stats.Processed++
 	m.now = ev.Time
-	if subs := m.subs.input[ev.Type]; len(subs) > 0 {
-		d := &m.input
-		d.Event, d.Schema = *ev, m.g.reg.ByID(ev.Type)
-		m.deliver(subs, d)
-		d.Event, d.Schema = event.Event{}, nil
+	if len(ti.input) > 0 {
+		m.deliverInput(ev, ti)
 	}
-	m.run(ev)
-	if len(m.queue) > 0 {
-		m.flush()
+	if len(ti.plans) > 0 {
+		m.run(ev, ti.plans)
+		if len(m.queue) > 0 {
+			m.flush()
+		}
 	}
 }
 
+// deliverInput hands an input event to the subscribers of its type.
+func (m *Matcher) deliverInput(ev *event.Event, ti *typeInfo) {
+	d := &m.input
+	d.Event, d.Schema = *ev, ti.schema
+	m.deliver(ti.input, d)
+	d.Event, d.Schema = event.Event{}, nil
+}
+
 // flush runs the queued derived events through the graph, first in first
-// out (each may queue more), then recycles them.
+// out (each may queue more), recycling each once it has run: its
+// subscribers have had it when it was emitted, and nothing reads it after
+// its own run (the Inputs of events derived from it are read only by their
+// subscribers, at their emit). The queue keeps stale pointers to recycled
+// events, which the matcher owns anyway.
 func (m *Matcher) flush() {
 	for m.qhead < len(m.queue) {
 		d := m.queue[m.qhead]
 		m.qhead++
-		m.run(&d.Event)
-	}
-	for i, d := range m.queue {
+		if plans := m.types[d.Event.Type].plans; len(plans) > 0 {
+			m.run(&d.Event, plans)
+		}
 		m.recycle(d)
-		m.queue[i] = nil
 	}
 	m.queue = m.queue[:0]
 	m.qhead = 0
 }
 
-// run executes the rules that read ev's type, in rule order.
-func (m *Matcher) run(ev *event.Event) {
-	g := m.g
-	readers := g.readers[ev.Type]
-	if len(readers) == 0 {
-		return
-	}
+// run executes the rules that read ev's type (plans), in rule order: each
+// rule's filters until one rejects the event, then its projection and emit.
+// One function, with no calls but the filters' and the subscribers', so
+// that the loop state stays in registers.
+func (m *Matcher) run(ev *event.Event, plans []rulePlan) {
 	m.gen++
 	m.frame.Current = ev
 	m.bound[0] = ev
-	for _, rid := range readers {
-		m.runRule(&g.rules[rid], ev)
-	}
-}
-
-func (m *Matcher) runRule(r *RuleInfo, ev *event.Event) {
-	var d *Derived
-	exec := m.exec
-	for _, id := range r.Chain {
-		n := &exec[id]
-		switch n.op {
-		case OpFilter:
-			if !m.filter(id, n, ev) {
-				return
+rules:
+	for p := range plans {
+		plan := &plans[p]
+		for i := range plan.filters {
+			f := &plan.filters[i]
+			var ok bool
+			switch {
+			case f.fn != nil:
+				ok = f.fn(ev)
+			case f.memo:
+				ok = m.filterMemo(f)
+			default:
+				ok = m.vm.EvalBool(f.prog, &m.frame)
 			}
-		case OpProject:
-			d = m.derived(r)
-			m.frame.Current = ev
-			m.bound[0] = ev
-			for i, p := range n.progs {
-				if c := n.copy[i]; c >= 0 && !n.widen[i] {
-					d.Event.Fields[i] = ev.Fields[c]
-					continue
-				}
-				v := m.vm.Eval(p, &m.frame)
-				if n.widen[i] && v.Kind() == event.KindInt {
-					v = event.FloatValue(v.Float())
-				}
-				d.Event.Fields[i] = v
+			if !ok {
+				continue rules
 			}
-		case OpEmit:
-			m.seq++
-			d.Event.Time, d.Event.Seq = ev.Time, m.seq
-			if m.cfg.Explain {
-				d.Inputs = append(d.Inputs, ev)
+		}
+		proj := &plan.proj
+		d := m.spare[plan.rule]
+		if d == nil || proj.queue {
+			d = m.derived(plan.rule, proj.queue)
+		}
+		if out := d.Event.Fields; proj.plain {
+			in, copy := ev.Fields, proj.copy[:len(out)]
+			for k := range out {
+				out[k] = in[copy[k]]
 			}
-			m.stats.Derived++
-			if subs := m.subs.derived[n.typ]; len(subs) > 0 {
-				m.deliver(subs, d)
-			}
-			if n.queue {
-				m.queue = append(m.queue, d)
-			} else {
-				m.recycle(d) // nothing reads it: no need to queue
-			}
+		} else {
+			m.project(proj, out, ev.Fields)
+		}
+		m.seq++
+		d.Event.Time, d.Event.Seq = ev.Time, m.seq
+		if m.cfg.Explain {
+			d.Inputs = append(d.Inputs[:0], ev)
+		}
+		m.stats.Derived++
+		if subs := m.subs.derived[plan.emit.typ]; len(subs) > 0 {
+			m.deliver(subs, d)
+		}
+		if plan.emit.queue {
+			m.queue = append(m.queue, d)
 		}
 	}
 }
 
-func (m *Matcher) filter(id int32, n *execNode, ev *event.Event) bool {
-	if n.fn != nil {
-		return n.fn(ev)
+// project computes the fields of a derived event that are not plain
+// copies. The frame is set by run.
+func (m *Matcher) project(n *execNode, out, in []event.Value) {
+	for k, prog := range n.progs {
+		if c := n.copy[k]; c >= 0 && !n.widen[k] {
+			out[k] = in[c]
+			continue
+		}
+		v := m.vm.Eval(prog, &m.frame)
+		if n.widen[k] && v.Kind() == event.KindInt {
+			v = event.FloatValue(v.Float())
+		}
+		out[k] = v
 	}
-	if e := m.memo[id]; e>>1 == m.gen {
+}
+
+// filterMemo evaluates a filter that several rules share once per event.
+// The frame is already set by run (subscription filters restore it).
+func (m *Matcher) filterMemo(n *filterStep) bool {
+	if e := m.memo[n.id]; e>>1 == m.gen {
 		return e&1 == 1
 	}
-	m.frame.Current = ev
-	m.bound[0] = ev
 	ok := m.vm.EvalBool(n.prog, &m.frame)
 	e := m.gen << 1
 	if ok {
 		e |= 1
 	}
-	m.memo[id] = e
+	m.memo[n.id] = e
 	return ok
 }
 
-// derived returns a recycled or new derived event of the rule. Free lists
-// are per rule, so the rule, type and schema are set once.
-func (m *Matcher) derived(r *RuleInfo) *Derived {
-	if l := m.free[r.ID]; len(l) > 0 {
-		d := l[len(l)-1]
-		m.free[r.ID] = l[:len(l)-1]
+// derived returns the derived event a rule fills. A rule whose output no
+// rule reads uses one spare event over and over: it is done with it when
+// its subscribers return. Queued events come from per-rule free lists, so
+// the rule, type and schema are set once.
+func (m *Matcher) derived(rule int32, queued bool) *Derived {
+	if !queued {
+		if d := m.spare[rule]; d != nil {
+			return d
+		}
+		d := m.newDerived(rule)
+		m.spare[rule] = d // reused whole: Explain's Inputs are reset on each use
 		return d
 	}
-	s := m.schemas[r.Emits]
+	if l := m.free[rule]; len(l) > 0 {
+		d := l[len(l)-1]
+		m.free[rule] = l[:len(l)-1]
+		return d
+	}
+	return m.newDerived(rule)
+}
+
+func (m *Matcher) newDerived(rule int32) *Derived {
+	r := &m.g.rules[rule]
+	s := m.types[r.Emits].schema
 	return &Derived{Event: event.Event{Type: r.Emits, Fields: make([]event.Value, len(s.Fields))}, Schema: s, Rule: r.Name, RuleID: r.ID}
 }
 
-// recycle returns a derived event to its free list. Its fields are not
-// cleared: the next use overwrites every slot.
+// recycle returns a queued derived event to its free list. Its fields are
+// not cleared: the next use overwrites every slot.
 func (m *Matcher) recycle(d *Derived) {
 	d.Inputs = d.Inputs[:0]
 	m.free[d.RuleID] = append(m.free[d.RuleID], d)
 }
 
-func (m *Matcher) invalid(pos Pos, ev *event.Event, s *event.Schema, err error, field int) {
+func (m *Matcher) invalid(pos *Pos, ev *event.Event, s *event.Schema, err error, field int) {
 	m.stats.Invalid++
 	if len(m.subs.invalid) == 0 {
 		return
 	}
 	r := &m.rec
-	*r = Record{Stream: StreamInvalid, Pos: pos, Err: err, Event: ev, Schema: s, Field: field, Index: m.stats.In}
+	*r = Record{Stream: StreamInvalid, Pos: posOf(pos), Err: err, Event: ev, Schema: s, Field: field, Index: m.stats.In}
 	m.deliverRecord(m.subs.invalid, r)
 	*r = Record{}
 }
 
-func (m *Matcher) late(pos Pos, ev *event.Event, s *event.Schema, t, bound int64) {
+func (m *Matcher) late(pos *Pos, ev *event.Event, s *event.Schema, t, bound int64) {
 	m.stats.Late++
 	if len(m.subs.late) == 0 {
 		return
@@ -540,7 +713,14 @@ func (m *Matcher) late(pos Pos, ev *event.Event, s *event.Schema, t, bound int64
 	if m.closed {
 		err = ErrClosed
 	}
-	*r = Record{Stream: StreamLate, Pos: pos, Err: err, Event: ev, Schema: s, Field: -1, Bound: bound, Index: m.stats.In}
+	*r = Record{Stream: StreamLate, Pos: posOf(pos), Err: err, Event: ev, Schema: s, Field: -1, Bound: bound, Index: m.stats.In}
 	m.deliverRecord(m.subs.late, r)
 	*r = Record{}
+}
+
+func posOf(p *Pos) Pos {
+	if p == nil {
+		return Pos{}
+	}
+	return *p
 }

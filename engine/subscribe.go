@@ -127,7 +127,21 @@ func (m *Matcher) Subscribe(typeName string, h func(*Derived), opts ...Subscribe
 		return 0, fmt.Errorf("engine: subscribe %s: nil handler", typeName)
 	}
 	x.h = h
-	return m.subs.add(x), nil
+	return m.addSub(x), nil
+}
+
+// addSub adds a subscription and refreshes the per-type lists the matcher
+// reads per event.
+func (m *Matcher) addSub(x *sub) Subscription {
+	id := m.subs.add(x)
+	m.syncSubs()
+	return id
+}
+
+func (m *Matcher) syncSubs() {
+	for t := range m.types {
+		m.types[t].input = m.subs.input[t]
+	}
 }
 
 func (m *Matcher) newSub(typeName string, opts []SubscribeOption) (*sub, error) {
@@ -179,12 +193,12 @@ func (m *Matcher) typeNames() []string {
 
 // SubscribeLate calls h for every event of the late stream.
 func (m *Matcher) SubscribeLate(h func(*Record)) Subscription {
-	return m.subs.add(&sub{typ: -1, rh: h, stream: StreamLate})
+	return m.addSub(&sub{typ: -1, rh: h, stream: StreamLate})
 }
 
 // SubscribeInvalid calls h for every record of the invalid stream.
 func (m *Matcher) SubscribeInvalid(h func(*Record)) Subscription {
-	return m.subs.add(&sub{typ: -1, rh: h, stream: StreamInvalid})
+	return m.addSub(&sub{typ: -1, rh: h, stream: StreamInvalid})
 }
 
 // Unsubscribe ends a subscription (closing its channel, for SubscribeChan);
@@ -194,6 +208,7 @@ func (m *Matcher) Unsubscribe(id Subscription) bool {
 	if x == nil {
 		return false
 	}
+	m.syncSubs()
 	if x.ch != nil && !x.ch.closed {
 		x.ch.closed = true
 		close(x.ch.ch)
@@ -286,6 +301,6 @@ func (m *Matcher) SubscribeChan(typeName string, capacity int, policy Backpressu
 	} else {
 		x.h = func(d *Derived) { c.ch <- d.Clone() }
 	}
-	c.ID = m.subs.add(x)
+	c.ID = m.addSub(x)
 	return c, nil
 }

@@ -167,3 +167,9 @@ func (q *timerQueue) pop() firedTimer {
 	q.remove(0)
 	return t
 }
+
+// due reports whether a timer is due at or before t: one compare when the
+// queue is empty or its earliest timer is later.
+func (q *timerQueue) due(t int64) bool {
+	return len(q.heap) > 0 && q.heap[0].when <= t
+}
