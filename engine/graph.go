@@ -27,9 +27,16 @@ const (
 	// OpEmit stamps the derived event with its rule, hands it to the
 	// subscribers and queues it for the rules that read its type.
 	OpEmit
+	// OpWindow keeps a window rule's windows per partition key and emits
+	// their results (having, fields, output rate limit) through the
+	// rule's emit node: window_op.go.
+	OpWindow
+	// OpOutput rate-limits a filter rule's derived events per key.
+	OpOutput
 )
 
-var opNames = [...]string{OpSource: "source", OpFilter: "filter", OpProject: "project", OpEmit: "emit"}
+var opNames = [...]string{OpSource: "source", OpFilter: "filter", OpProject: "project", OpEmit: "emit",
+	OpWindow: "window", OpOutput: "output"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -47,9 +54,9 @@ type Node struct {
 	Inputs  []int32 // nodes that feed this one
 	Outputs []int32 // nodes this one feeds (emit: the source of its type)
 	Rules   []int32 // rules running through this node, in rule order
-	Expr    string  // filter: the expression, or "func NAME" for a Go predicate
+	Expr    string  // filter: the expression, or "func NAME" for a Go predicate; window, output: the spec
 	Alias   string  // filter, project: the source alias in scope
-	Fields  []Field // project: the emitted fields, Expr filled in
+	Fields  []Field // project, window: the emitted fields, Expr filled in
 	Pos     Pos
 
 	prog  *eval.Program           // filter
@@ -57,6 +64,7 @@ type Node struct {
 	progs []*eval.Program         // project, one per field
 	widen []bool                  // project: int results stored into float fields
 	copy  []int                   // project: per field, a source slot copied as is, or -1
+	keyed *keyedPlan              // window, output
 }
 
 // execNode is the part of a node the matcher reads per event, kept compact
@@ -71,6 +79,8 @@ type execNode struct {
 	widen []bool
 	copy  []int
 	queue bool // emit: some rule reads the emitted type
+
+	keyed *keyedPlan // window, output
 }
 
 // RuleInfo describes a compiled rule.
@@ -98,6 +108,7 @@ type Graph struct {
 	consts   []constDecl
 	maxLate  time.Duration
 	nFilters int
+	keyed    []*keyedPlan // window and output operators, in rule order
 }
 
 // Registry returns the event types: declared ones in declaration order, then
@@ -192,6 +203,8 @@ func (g *Graph) String() string {
 				b.WriteString(n.Expr)
 				b.WriteByte('`')
 			}
+		case OpWindow, OpOutput:
+			writeKeyed(&b, n)
 		case OpProject:
 			b.WriteString(" {")
 			for i, f := range n.Fields {

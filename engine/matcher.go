@@ -32,6 +32,12 @@ type Config struct {
 	// processed; later events behind it become late. Counted in
 	// Stats.Forced. 0: unbounded.
 	MaxBuffered int
+	// MaxKeys bounds the live partition keys of each window rule (and of
+	// each filter rule with an output rate limit). An event with a new key
+	// beyond it is refused by that rule: counted in Stats.Refused and sent
+	// to the refused stream (SubscribeRefused) with ErrKeyLimit; other
+	// rules still process it. 0: unbounded.
+	MaxKeys int
 }
 
 // Stats are a matcher's counters. In == Processed + Late + Invalid + Buffered
@@ -49,6 +55,9 @@ type Stats struct {
 	TimersDone uint64 // timers fired
 	EvalErrors uint64 // expression runtime errors (the value was nil)
 	Watermark  int64  // current watermark, Unix nanoseconds; math.MinInt64 before any event
+
+	Refused uint64 // events a rule refused (refused stream): key limit, time out of window range
+	Keys    uint64 // live partition keys of window rules and output rate limits
 }
 
 // Matcher runs events through a Graph. It is NOT safe for concurrent use:
@@ -91,6 +100,8 @@ type Matcher struct {
 	stats     Stats
 	timerHook func(firedTimer) // tests: called for timers of no operator
 	lateness  []int64          // per type
+
+	keyed keyedRuntime // window rules and output rate limits: window_op.go
 }
 
 // NewMatcher returns a matcher for the graph.
@@ -116,6 +127,7 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 	}
 	m.input.RuleID = -1
 	m.subs.init(g)
+	m.keyed.init(m)
 	return m
 }
 
@@ -132,6 +144,7 @@ func (m *Matcher) Stats() Stats {
 	s.Buffered = uint64(m.buf.len())
 	s.EvalErrors = m.vm.Errors()
 	s.Watermark = m.wm
+	s.Keys = m.keyed.liveKeys()
 	return s
 }
 
@@ -381,6 +394,8 @@ func (m *Matcher) fire(t firedTimer) {
 	if t.node >= 0 && int(t.node) < len(m.exec) {
 		switch m.exec[t.node].op {
 		// Window and pattern operators handle their timers here.
+		case OpWindow, OpOutput:
+			m.keyedFire(t.when)
 		}
 	}
 	if m.timerHook != nil {
@@ -445,6 +460,13 @@ func (m *Matcher) runRule(r *RuleInfo, ev *event.Event) {
 		switch n.op {
 		case OpFilter:
 			if !m.filter(id, n, ev) {
+				return
+			}
+		case OpWindow:
+			m.windowEvent(n, ev)
+			return
+		case OpOutput:
+			if !m.outputGate(n, ev, d) {
 				return
 			}
 		case OpProject:
