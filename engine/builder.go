@@ -46,8 +46,9 @@ func (b *Builder) ConstAt(pos Pos, name string, v event.Value) *Builder {
 }
 
 // Rule starts a rule. Its clauses are added in order: From (required, first),
-// As, Where and WhereFunc (any number, all must hold), Emit (required, last).
-// Windows, partitions and patterns will be further clauses of the same kind.
+// As, Where and WhereFunc (any number, all must hold), PartitionBy, Window,
+// Having, Emit (required), Output (see window_builder.go). Patterns will be
+// further clauses of the same kind.
 func (b *Builder) Rule(name string) *Rule {
 	r := &Rule{name: name, index: len(b.rules)}
 	b.rules = append(b.rules, r)
@@ -145,6 +146,10 @@ const (
 	clauseWhere
 	clauseWhereFunc
 	clauseEmit
+	clausePartition // keyed clauses: window_builder.go
+	clauseWindow
+	clauseHaving
+	clauseOutput
 )
 
 var clauseNames = [...]string{
@@ -153,15 +158,20 @@ var clauseNames = [...]string{
 	clauseWhere:     "where",
 	clauseWhereFunc: "where func",
 	clauseEmit:      "emit",
+	clausePartition: "partition by",
+	clauseWindow:    "window",
+	clauseHaving:    "having",
+	clauseOutput:    "output",
 }
 
 type clause struct {
 	kind   clauseKind
 	pos    Pos
 	name   string // from, emit: the type; as: the alias; where func: the func's name
-	expr   string // where
+	expr   string // where, having
 	fn     func(*event.Event) bool
-	fields []Field // emit
+	fields []Field      // emit
+	k      *keyedClause // partition by, window, output
 }
 
 func (r *Rule) add(c clause) *Rule {

@@ -51,6 +51,7 @@ type ruleState struct {
 	producer []int // rules whose output this rule reads
 	ok       bool  // structure valid
 	compiled bool
+	keyed    *keyedRule // partition by, window, having, output: window_compile.go
 
 	schema *event.Schema // type read
 	out    *event.Schema // type emitted
@@ -199,7 +200,7 @@ func (c *compiler) structure() map[string][]int {
 				if cl.kind == clauseEmit {
 					st.emit = cl
 				}
-			case st.emit != nil:
+			case st.emit != nil && cl.kind != clauseOutput:
 				bad(cl.pos, ErrRule, "%s clause after emit; emit must come last", clauseNames[cl.kind])
 			case cl.kind == clauseFrom && st.from != nil:
 				bad(cl.pos, ErrRule, "second from clause; a rule reads one source")
@@ -235,11 +236,14 @@ func (c *compiler) structure() map[string][]int {
 				case reservedTypes[cl.name]:
 					bad(cl.pos, ErrReserved, "cannot emit %q: the name is reserved for the built-in stream", cl.name)
 				}
+			case cl.kind >= clausePartition:
+				c.keyedClause(st, cl, bad)
 			}
 		}
 		if st.emit == nil {
 			bad(r.pos, ErrRule, "rule has no emit clause")
 		}
+		c.checkKeyed(st, bad)
 		if st.emit != nil && st.emit.name != "" && !reservedTypes[st.emit.name] {
 			emitters[st.emit.name] = append(emitters[st.emit.name], i)
 		}
@@ -421,6 +425,10 @@ func (c *compiler) compileRule(i int) {
 	if st.schema == nil {
 		return
 	}
+	if st.keyed != nil && st.keyed.window != nil {
+		c.compileWindowRule(i, st)
+		return
+	}
 	ok := true
 	env := c.env(st)
 	for _, f := range st.filters {
@@ -494,6 +502,9 @@ func (c *compiler) compileRule(i int) {
 	} else {
 		st.out = event.NewSchema(name, fields, "", 0)
 		c.inferred[name] = &inferredType{schema: st.out, first: i}
+	}
+	if st.keyed != nil && !c.compileOutputKeys(i, st) {
+		return
 	}
 	st.compiled = true
 }
@@ -675,10 +686,23 @@ func (c *compiler) graph() *Graph {
 			info.Chain = append(info.Chain, id)
 			prev = id
 		}
-		proj := add(Node{Op: OpProject, Type: out, Alias: st.alias, Fields: st.fields, Pos: st.emit.pos, progs: st.eprogs, widen: st.widen, copy: st.copy}, prev)
+		var proj int32
+		kn, keyed := c.keyedNode(st)
+		if keyed && kn.Op == OpWindow {
+			proj = add(kn, prev) // the window computes the fields
+		} else {
+			proj = add(Node{Op: OpProject, Type: out, Alias: st.alias, Fields: st.fields, Pos: st.emit.pos, progs: st.eprogs, widen: st.widen, copy: st.copy}, prev)
+		}
+		if keyed && kn.Op == OpOutput {
+			info.Chain = append(info.Chain, proj)
+			proj = add(kn, proj)
+		}
 		emit := add(Node{Op: OpEmit, Type: out, Pos: st.emit.pos}, proj)
 		g.nodes[emit].Outputs = []int32{out}
 		info.Chain = append(info.Chain, proj, emit)
+		if keyed {
+			g.addKeyed(kn.keyed, rid, proj, emit)
+		}
 		for _, id := range info.Chain {
 			g.nodes[id].Rules = append(g.nodes[id].Rules, rid)
 		}
@@ -696,7 +720,7 @@ func (c *compiler) graph() *Graph {
 		}
 		g.exec = append(g.exec, execNode{op: n.Op, typ: n.Type, prog: n.prog, fn: n.fn, progs: n.progs, widen: n.widen, copy: n.copy,
 			memo: n.Op == OpFilter && n.fn == nil && len(n.Rules) > 1, plain: plain,
-			queue: (n.Op == OpEmit || n.Op == OpProject) && len(g.readers[n.Type]) > 0})
+			queue: (n.Op == OpEmit || n.Op == OpProject) && len(g.readers[n.Type]) > 0, keyed: n.keyed})
 	}
 	g.plans = make([][]rulePlan, nt)
 	for t, rids := range g.readers {
@@ -704,6 +728,9 @@ func (c *compiler) graph() *Graph {
 			p := rulePlan{rule: rid}
 			for _, id := range g.rules[rid].Chain {
 				switch n := g.exec[id]; n.op {
+				case OpWindow, OpOutput:
+					// Keyed rules run node by node (runRule).
+					p.general = &g.rules[rid]
 				case OpFilter:
 					p.filters = append(p.filters, filterStep{fn: n.fn, prog: n.prog, id: id, memo: n.memo})
 				case OpProject:

@@ -47,6 +47,8 @@ const (
 	StreamLate Stream = iota + 1
 	// StreamInvalid receives records that are not valid events.
 	StreamInvalid
+	// StreamRefused receives events a rule refused (window_op.go).
+	StreamRefused
 )
 
 func (s Stream) String() string {
@@ -55,6 +57,8 @@ func (s Stream) String() string {
 		return "late"
 	case StreamInvalid:
 		return "invalid"
+	case StreamRefused:
+		return "refused"
 	}
 	return "stream(" + strconv.Itoa(int(s)) + ")"
 }

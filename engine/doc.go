@@ -17,7 +17,15 @@
 //	m.Process(&ev)
 //	m.Close()
 //
-// Imports: the standard library, engine/event and engine/eval (expressions).
+// Window rules add PartitionBy, Window (Tumbling, Hopping, Sliding,
+// CountWindow, SlidingCount, Session), Having and Output clauses; their
+// Having and Emit use aggregates (window_builder.go, window_op.go):
+//
+//	b.Rule("vwap").From("Trade").PartitionBy("sym").Window(engine.SlidingCount(1000)).
+//		Emit("Vwap", engine.Field{Name: "sym"}, engine.Field{Name: "vwap", Expr: "sum(px * qty) / sum(qty)"})
+//
+// Imports: the standard library, engine/event, engine/eval (expressions)
+// and window (window structures and aggregates).
 // Never lang, participle or cmd; engine/codec imports this package, not the
 // other way round. No time.Now and no goroutines: time comes in with the
 // events (event time) or from the caller (arrival time, Config.Clock).
@@ -49,5 +57,8 @@
 // Bad input is never dropped silently: undecodable records (Reject), events
 // of unknown types, fields of the wrong kind and missing times go to the
 // built-in stream "invalid"; late events to "late". Stats counts them and the
-// invariant In == Processed + Late + Invalid + Buffered always holds.
+// invariant In == Processed + Late + Invalid + Buffered always holds. An event
+// a window rule cannot take (a new key beyond Config.MaxKeys) goes to the
+// stream "refused" for that rule and is counted in Stats.Refused; the other
+// rules still process it.
 package engine

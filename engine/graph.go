@@ -27,9 +27,16 @@ const (
 	// OpEmit stamps the derived event with its rule, hands it to the
 	// subscribers and queues it for the rules that read its type.
 	OpEmit
+	// OpWindow keeps a window rule's windows per partition key and emits
+	// their results (having, fields, output rate limit) through the
+	// rule's emit node: window_op.go.
+	OpWindow
+	// OpOutput rate-limits a filter rule's derived events per key.
+	OpOutput
 )
 
-var opNames = [...]string{OpSource: "source", OpFilter: "filter", OpProject: "project", OpEmit: "emit"}
+var opNames = [...]string{OpSource: "source", OpFilter: "filter", OpProject: "project", OpEmit: "emit",
+	OpWindow: "window", OpOutput: "output"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -47,9 +54,9 @@ type Node struct {
 	Inputs  []int32 // nodes that feed this one
 	Outputs []int32 // nodes this one feeds (emit: the source of its type)
 	Rules   []int32 // rules running through this node, in rule order
-	Expr    string  // filter: the expression, or "func NAME" for a Go predicate
+	Expr    string  // filter: the expression, or "func NAME" for a Go predicate; window, output: the spec
 	Alias   string  // filter, project: the source alias in scope
-	Fields  []Field // project: the emitted fields, Expr filled in
+	Fields  []Field // project, window: the emitted fields, Expr filled in
 	Pos     Pos
 
 	prog  *eval.Program           // filter
@@ -57,6 +64,7 @@ type Node struct {
 	progs []*eval.Program         // project, one per field
 	widen []bool                  // project: int results stored into float fields
 	copy  []int                   // project: per field, a source slot copied as is, or -1
+	keyed *keyedPlan              // window, output
 }
 
 // execNode is the part of a node the matcher reads per event, kept compact
@@ -73,6 +81,8 @@ type execNode struct {
 	memo  bool // filter: shared by several rules, so evaluated once per event and remembered
 	plain bool // project: every field is a source field copied as is
 	queue bool // project, emit: some rule reads the emitted type
+
+	keyed *keyedPlan // window, output
 }
 
 // rulePlan is a rule as the matcher runs it: its filters in order, then
@@ -82,6 +92,7 @@ type execNode struct {
 // (Window and pattern operators, when they come, extend the plan.)
 type rulePlan struct {
 	rule    int32
+	general *RuleInfo // non-nil: a window or output rule, run node by node
 	filters []filterStep
 	proj    execNode
 	emit    execNode
@@ -122,6 +133,7 @@ type Graph struct {
 	consts   []constDecl
 	maxLate  time.Duration
 	nFilters int
+	keyed    []*keyedPlan // window and output operators, in rule order
 }
 
 // Registry returns the event types: declared ones in declaration order, then
@@ -216,6 +228,8 @@ func (g *Graph) String() string {
 				b.WriteString(n.Expr)
 				b.WriteByte('`')
 			}
+		case OpWindow, OpOutput:
+			writeKeyed(&b, n)
 		case OpProject:
 			b.WriteString(" {")
 			for i, f := range n.Fields {

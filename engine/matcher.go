@@ -32,6 +32,12 @@ type Config struct {
 	// processed; later events behind it become late. Counted in
 	// Stats.Forced. 0: unbounded.
 	MaxBuffered int
+	// MaxKeys bounds the live partition keys of each window rule (and of
+	// each filter rule with an output rate limit). An event with a new key
+	// beyond it is refused by that rule: counted in Stats.Refused and sent
+	// to the refused stream (SubscribeRefused) with ErrKeyLimit; other
+	// rules still process it. 0: unbounded.
+	MaxKeys int
 }
 
 // Stats are a matcher's counters. In == Processed + Late + Invalid + Buffered
@@ -49,6 +55,9 @@ type Stats struct {
 	TimersDone uint64 // timers fired
 	EvalErrors uint64 // expression runtime errors (the value was nil)
 	Watermark  int64  // current watermark, Unix nanoseconds; math.MinInt64 before any event
+
+	Refused uint64 // events a rule refused (refused stream): key limit, time out of window range
+	Keys    uint64 // live partition keys of window rules and output rate limits
 }
 
 // Matcher runs events through a Graph. It is NOT safe for concurrent use:
@@ -91,6 +100,7 @@ type Matcher struct {
 	subs      subscriptions
 	stats     Stats
 	timerHook func(firedTimer) // tests: called for timers of no operator
+	keyed     keyedRuntime     // window rules and output rate limits: window_op.go
 }
 
 // typeInfo is what Process reads for each event of a type, in one place.
@@ -159,6 +169,7 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 	}
 	m.input.RuleID = -1
 	m.subs.init(g)
+	m.keyed.init(m)
 	return m
 }
 
@@ -175,6 +186,7 @@ func (m *Matcher) Stats() Stats {
 	s.Buffered = uint64(m.buf.len())
 	s.EvalErrors = m.vm.Errors()
 	s.Watermark = m.wm
+	s.Keys = m.keyed.liveKeys()
 	return s
 }
 
@@ -521,6 +533,8 @@ func (m *Matcher) fire(t firedTimer) {
 	if t.node >= 0 && int(t.node) < len(m.exec) {
 		switch m.exec[t.node].op {
 		// Window and pattern operators handle their timers here.
+		case OpWindow, OpOutput:
+			m.keyedFire(t.when)
 		}
 	}
 	if m.timerHook != nil {
@@ -583,6 +597,10 @@ func (m *Matcher) run(ev *event.Event, plans []rulePlan) {
 rules:
 	for p := range plans {
 		plan := &plans[p]
+		if plan.general != nil {
+			m.runRule(plan.general, ev)
+			continue
+		}
 		for i := range plan.filters {
 			f := &plan.filters[i]
 			var ok bool
@@ -624,6 +642,68 @@ rules:
 			m.queue = append(m.queue, d)
 		}
 	}
+}
+
+// runRule runs a rule node by node: the way of window and output rules,
+// whose keyed operators take over from the plain plan (window_op.go).
+func (m *Matcher) runRule(r *RuleInfo, ev *event.Event) {
+	var d *Derived
+	exec := m.exec
+	for _, id := range r.Chain {
+		n := &exec[id]
+		switch n.op {
+		case OpFilter:
+			if !m.filterNode(id, n, ev) {
+				return
+			}
+		case OpWindow:
+			m.windowEvent(n, ev)
+			return
+		case OpOutput:
+			if !m.outputGate(n, ev, d) {
+				return
+			}
+		case OpProject:
+			d = m.derived(r.ID, true)
+			m.frame.Current = ev
+			m.bound[0] = ev
+			m.project(n, d.Event.Fields, ev.Fields)
+		case OpEmit:
+			m.seq++
+			d.Event.Time, d.Event.Seq = ev.Time, m.seq
+			if m.cfg.Explain {
+				d.Inputs = append(d.Inputs[:0], ev)
+			}
+			m.stats.Derived++
+			if subs := m.subs.derived[n.typ]; len(subs) > 0 {
+				m.deliver(subs, d)
+			}
+			if n.queue {
+				m.queue = append(m.queue, d)
+			} else {
+				m.recycle(d) // nothing reads it: no need to queue
+			}
+		}
+	}
+}
+
+// filterNode evaluates a filter node, remembered per event.
+func (m *Matcher) filterNode(id int32, n *execNode, ev *event.Event) bool {
+	if n.fn != nil {
+		return n.fn(ev)
+	}
+	if e := m.memo[id]; e>>1 == m.gen {
+		return e&1 == 1
+	}
+	m.frame.Current = ev
+	m.bound[0] = ev
+	ok := m.vm.EvalBool(n.prog, &m.frame)
+	e := m.gen << 1
+	if ok {
+		e |= 1
+	}
+	m.memo[id] = e
+	return ok
 }
 
 // project computes the fields of a derived event that are not plain

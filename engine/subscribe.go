@@ -51,6 +51,7 @@ type subscriptions struct {
 	derived [][]*sub // per type: subscribers of derived events of the type
 	late    []*sub
 	invalid []*sub
+	refused []*sub
 }
 
 func (s *subscriptions) init(g *Graph) {
@@ -71,11 +72,13 @@ func (s *subscriptions) rebuild() {
 	n := s.g.reg.Len()
 	input := make([][]*sub, n)
 	derived := make([][]*sub, n)
-	var late, invalid []*sub
+	var late, invalid, refused []*sub
 	for _, x := range s.all {
 		switch {
 		case x.rh != nil && x.stream == StreamLate:
 			late = append(late, x)
+		case x.rh != nil && x.stream == StreamRefused:
+			refused = append(refused, x)
 		case x.rh != nil:
 			invalid = append(invalid, x)
 		case x.typ < 0:
@@ -90,6 +93,7 @@ func (s *subscriptions) rebuild() {
 		}
 	}
 	s.input, s.derived, s.late, s.invalid = input, derived, late, invalid
+	s.refused = refused
 }
 
 func (s *subscriptions) remove(id Subscription) *sub {

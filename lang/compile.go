@@ -37,15 +37,12 @@ func Compile(p *Program) (*engine.Graph, error) {
 	var errs ErrorList
 	for _, ri := range p.Rules {
 		switch ri.Kind {
-		case FilterRule:
-		case WindowRule:
-			errs.Add(ri.Decl.Window().Pos, "rule %s: window rules cannot run yet: the engine runs filter rules (%v)", ri.Name, ErrNotRunnable)
-			continue
+		case FilterRule, WindowRule:
 		case PatternRule:
-			errs.Add(ri.Decl.Match().Pos, "rule %s: pattern rules cannot run yet: the engine runs filter rules (%v)", ri.Name, ErrNotRunnable)
+			errs.Add(ri.Decl.Match().Pos, "rule %s: pattern rules cannot run yet: the engine runs filter and window rules (%v)", ri.Name, ErrNotRunnable)
 			continue
 		}
-		compileFilter(b, p, ri)
+		compileFrom(b, ri)
 	}
 	if len(errs) > 0 {
 		return nil, errs.Err()
@@ -57,7 +54,9 @@ func Compile(p *Program) (*engine.Graph, error) {
 	return g, nil
 }
 
-func compileFilter(b *engine.Builder, p *Program, ri *RuleInfo) {
+// compileFrom compiles a filter or window rule: from, where, partition by,
+// window, having, emit and output.
+func compileFrom(b *engine.Builder, ri *RuleInfo) {
 	r := b.Rule(ri.Name).At(enginePos(ri.Decl.Pos))
 	from := ri.Decl.From()
 	r.From(ri.Source.Name).At(enginePos(from.Pos))
@@ -67,7 +66,42 @@ func compileFilter(b *engine.Builder, p *Program, ri *RuleInfo) {
 	if ri.Where != nil {
 		r.Where(ri.Where.Expr.Text).At(enginePos(ri.Where.Expr.Pos))
 	}
+	for _, k := range ri.Partition {
+		// A from rule reads one type: its key expression is Exprs[0].
+		x := k.Exprs[0].Expr
+		r.PartitionBy(x.Text).At(enginePos(x.Pos))
+	}
+	if w := ri.Window; w != nil {
+		r.Window(engineWindow(w)).At(enginePos(ri.Decl.Window().Pos))
+	}
+	if ri.Having != nil {
+		r.Having(ri.Having.Expr.Text).At(enginePos(ri.Having.Expr.Pos))
+	}
 	r.Emit(ri.Emit.Type.Name, emitFields(ri.Emit)...).At(enginePos(ri.Emit.Clause.Pos))
+	if o := ri.Output; o != nil {
+		mode := engine.OutputFirst
+		if o.Last {
+			mode = engine.OutputLast
+		}
+		r.Output(mode, o.Every).At(enginePos(ri.Decl.Output().Pos))
+	}
+}
+
+// engineWindow is the engine's spec of a checked window.
+func engineWindow(w *Window) engine.WindowSpec {
+	switch w.Kind {
+	case WindowTumbling:
+		return engine.Tumbling(w.Size)
+	case WindowHopping:
+		return engine.Hopping(w.Size, w.Step)
+	case WindowSliding:
+		return engine.Sliding(w.Size)
+	case WindowCount:
+		return engine.CountWindow(w.Count)
+	case WindowSlidingCount:
+		return engine.SlidingCount(w.Count)
+	}
+	return engine.Session(w.Gap)
 }
 
 // emitFields lists an emit's fields for the builder. A declared type gets

@@ -9,21 +9,23 @@ import "math"
 //
 // Layout, chosen for memory per key: the numeric aggregates share one slice
 // of 32-byte scalar states; first/last values of add-only windows sit in
-// one slice of V; deques, distinct sets and percentiles hang off one
-// pointer that stays nil unless the aggregates need them.
+// one slice of V; deques, distinct sets, percentiles and min/max over Val
+// hang off one pointer that stays nil unless the aggregates need them.
 type Acc[V any] struct {
 	aggs    *Aggs[V]
 	n       int64
 	removed int64 // sliding: removals since the variances were last recomputed
 	sc      []scalar
 	fv      []V
-	hv      *heavy
+	hv      *heavy[V]
 }
 
-type heavy struct {
-	dq []MonoDeque[float64] // sliding min/max
-	ds []Distinct
-	pc []Percentile
+type heavy[V any] struct {
+	dq  []MonoDeque[float64] // sliding min/max
+	ds  []Distinct
+	pc  []Percentile
+	vdq []valDeque[V]   // sliding min/max over Val
+	vx  []valExtreme[V] // add-only min/max over Val
 }
 
 // NewAcc returns an empty running aggregate.
@@ -44,14 +46,14 @@ func (a *Acc[V]) init(aggs *Aggs[V], sliding bool) {
 		a.fv = make([]V, aggs.nVal)
 	}
 	needDeques := sliding && aggs.nMinMax > 0
-	if aggs.nDistinct == 0 && aggs.nPct == 0 && !needDeques {
+	if aggs.nDistinct == 0 && aggs.nPct == 0 && aggs.nValMM == 0 && !needDeques {
 		return
 	}
-	h := &heavy{}
+	h := &heavy[V]{}
 	if needDeques {
 		h.dq = make([]MonoDeque[float64], aggs.nMinMax)
 		for _, g := range aggs.prog {
-			if g.dq >= 0 {
+			if g.op == OpMin || g.op == OpMax {
 				h.dq[g.dq] = NewMonoDeque[float64](g.op == OpMax)
 			}
 		}
@@ -64,6 +66,18 @@ func (a *Acc[V]) init(aggs *Aggs[V], sliding bool) {
 	}
 	if aggs.nPct > 0 {
 		h.pc = make([]Percentile, aggs.nPct)
+	}
+	if aggs.nValMM > 0 {
+		if sliding {
+			h.vdq = make([]valDeque[V], aggs.nValMM)
+			for _, g := range aggs.prog {
+				if g.op == opMaxVal {
+					h.vdq[g.dq].max = true
+				}
+			}
+		} else {
+			h.vx = make([]valExtreme[V], aggs.nValMM)
+		}
 	}
 	a.hv = h
 }
@@ -87,8 +101,9 @@ func (a *Acc[V]) Count() int64 { return a.n }
 // none (see the package documentation) and for first and last.
 func (a *Acc[V]) Float(i int) (float64, bool) { return a.float(i, nil) }
 
-// Value returns the value of first or last aggregate i; ok is false when the
-// window is empty and for the other aggregates.
+// Value returns the value of first or last aggregate i, or of min or max
+// over Val; ok is false when there is none (an empty window; for min and
+// max, no value that is not missing) and for the other aggregates.
 func (a *Acc[V]) Value(i int) (V, bool) { return a.value(i, nil) }
 
 // Reset empties a, keeping its buffers.
@@ -106,6 +121,10 @@ func (a *Acc[V]) Reset() {
 		for i := range h.pc {
 			h.pc[i].Reset()
 		}
+		for i := range h.vdq {
+			h.vdq[i].reset()
+		}
+		clear(h.vx)
 	}
 }
 
@@ -127,16 +146,22 @@ func (a *Acc[V]) add(r *Row[V]) {
 			a.sc[g.slot].welAdd(r.Num[g.arg], a.n)
 		case OpMin:
 			s, x := &a.sc[g.slot], r.Num[g.arg]
-			if first {
+			switch {
+			case x != x && missingNaN(x):
+				s.nf.miss++
+			case s.present(a.n) == 1:
 				s.a = x
-			} else {
+			default:
 				s.a = min(s.a, x) // the builtin: NaN wins, as in the reference
 			}
 		case OpMax:
 			s, x := &a.sc[g.slot], r.Num[g.arg]
-			if first {
+			switch {
+			case x != x && missingNaN(x):
+				s.nf.miss++
+			case s.present(a.n) == 1:
 				s.a = x
-			} else {
+			default:
 				s.a = max(s.a, x)
 			}
 		case OpFirst:
@@ -146,9 +171,13 @@ func (a *Acc[V]) add(r *Row[V]) {
 		case OpLast:
 			a.fv[g.slot] = r.Val[g.arg]
 		case OpCountDistinct:
-			a.hv.ds[g.slot].Add(r.Key[g.arg])
+			if g.skip < 0 || !IsMissing(r.Num[g.skip]) {
+				a.hv.ds[g.slot].Add(r.Key[g.arg])
+			}
 		case OpPercentile:
 			a.hv.pc[g.slot].Add(r.Num[g.arg])
+		case opMinVal, opMaxVal:
+			a.hv.vx[g.slot].add(a.aggs, r.Val[g.arg], g.op == opMaxVal)
 		}
 	}
 }
@@ -174,14 +203,21 @@ func (a *Acc[V]) addSliding(ev *eventRing[V]) {
 			a.sc[g.slot].welAdd(num[g.arg], a.n)
 		case OpMin, OpMax:
 			if x := num[g.arg]; x != x {
-				a.sc[g.slot].nf.nan++
+				a.sc[g.slot].nf.add(x) // a NaN, or missing
 			} else {
 				a.hv.dq[g.dq].Push(x, ev.seq0+uint64(j))
 			}
 		case OpCountDistinct:
-			a.hv.ds[g.slot].Add(ev.key[i*a.aggs.wKey+int(g.arg)])
+			if g.skip < 0 || !IsMissing(num[g.skip]) {
+				a.hv.ds[g.slot].Add(ev.key[i*a.aggs.wKey+int(g.arg)])
+			}
 		case OpPercentile:
 			a.hv.pc[g.slot].Add(num[g.arg])
+		case opMinVal, opMaxVal:
+			v := ev.val[i*a.aggs.wVal+int(g.arg)]
+			if a.aggs.missing == nil || !a.aggs.missing(v) {
+				a.hv.vdq[g.dq].push(v, ev.seq0+uint64(j), a.aggs.less)
+			}
 		}
 	}
 }
@@ -214,13 +250,17 @@ func (a *Acc[V]) removeOldest(ev *eventRing[V]) {
 			}
 		case OpMin, OpMax:
 			if x := num[g.arg]; x != x {
-				a.sc[g.slot].nf.nan--
+				a.sc[g.slot].nf.remove(x)
 			}
 			a.hv.dq[g.dq].Expire(ev.seq0 + 1)
 		case OpCountDistinct:
-			a.hv.ds[g.slot].Remove(ev.key[i*a.aggs.wKey+int(g.arg)])
+			if g.skip < 0 || !IsMissing(num[g.skip]) {
+				a.hv.ds[g.slot].Remove(ev.key[i*a.aggs.wKey+int(g.arg)])
+			}
 		case OpPercentile:
 			a.hv.pc[g.slot].Remove(num[g.arg])
+		case opMinVal, opMaxVal:
+			a.hv.vdq[g.dq].expire(ev.seq0 + 1)
 		}
 	}
 }
@@ -307,20 +347,30 @@ func (a *Acc[V]) float(i int, ev *eventRing[V]) (float64, bool) {
 		return 0, false
 	}
 	switch g.op {
-	case OpSum:
-		return a.sc[g.slot].sum(), true
-	case OpAvg:
-		return a.sc[g.slot].sum() / float64(a.n), true
+	case OpSum, OpAvg:
+		s := &a.sc[g.slot]
+		k := s.present(a.n)
+		if k == 0 {
+			return 0, false
+		}
+		if g.op == OpAvg {
+			return s.sum() / float64(k), true
+		}
+		return s.sum(), true
 	case OpVar:
 		return a.sc[g.slot].variance(a.n)
 	case OpStddev:
 		v, ok := a.sc[g.slot].variance(a.n)
 		return math.Sqrt(v), ok
 	case OpMin, OpMax:
-		if ev == nil {
-			return a.sc[g.slot].a, true
+		s := &a.sc[g.slot]
+		if s.present(a.n) == 0 {
+			return 0, false
 		}
-		if a.sc[g.slot].nf.nan > 0 {
+		if ev == nil {
+			return s.a, true
+		}
+		if s.nf.nan > 0 {
 			return math.NaN(), true
 		}
 		return a.hv.dq[g.dq].Front()
@@ -330,9 +380,16 @@ func (a *Acc[V]) float(i int, ev *eventRing[V]) (float64, bool) {
 	return 0, false
 }
 
-// value returns first/last aggregate i.
+// value returns first/last aggregate i, or min/max over Val.
 func (a *Acc[V]) value(i int, ev *eventRing[V]) (v V, ok bool) {
 	g := &a.aggs.prog[i]
+	if g.op == opMinVal || g.op == opMaxVal {
+		if ev == nil {
+			x := &a.hv.vx[g.slot]
+			return x.v, x.has
+		}
+		return a.hv.vdq[g.dq].front()
+	}
 	if a.n == 0 || (g.op != OpFirst && g.op != OpLast) {
 		return v, false
 	}
@@ -359,6 +416,11 @@ func (a *Acc[V]) sizeBytes() int {
 		for i := range h.pc {
 			b += 64 + h.pc[i].sizeBytes()
 		}
+		vs := vSize[V]()
+		for i := range h.vdq {
+			b += 40 + (vs+8)*cap(h.vdq[i].buf)
+		}
+		b += (vs + 8) * cap(h.vx)
 	}
 	return b
 }

@@ -482,12 +482,12 @@ func TestAgg_WelfordStability(t *testing.T) {
 
 // TestAgg_Acc checks the running aggregate against the reference.
 func TestAgg_Acc(t *testing.T) {
-	aggs, _ := NewAggs(allSpecs, intEqual)
+	aggs, _ := testAggs(allSpecs, intEqual)
 	acc := NewAcc(aggs)
 	if acc.Aggs() != aggs || aggs.Len() != len(allSpecs) || aggs.Spec(3) != allSpecs[3] {
 		t.Fatal("accessors disagree with the specs")
 	}
-	ops := genStream(rand.New(rand.NewPCG(17, 18)), streamConfig{events: 600, grid: 10, maxStep: 3, special: true})
+	ops := genStream(rand.New(rand.NewPCG(17, 18)), streamConfig{events: 600, grid: 10, maxStep: 3, special: true, missing: 0.2})
 	var evs []refEvent
 	for _, o := range ops {
 		if !o.insert {

@@ -3,6 +3,7 @@ package window
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Errors. Window constructors and NewAggs wrap ErrSpec or ErrParam with the
@@ -73,11 +74,37 @@ type AggSpec struct {
 	Op Op
 	// Arg is the column the aggregate reads: an index into Row.Num for the
 	// numeric functions, Row.Key for OpCountDistinct, Row.Val for OpFirst
-	// and OpLast. OpCount reads nothing and requires 0.
+	// and OpLast (and for OpMin and OpMax with Val). OpCount reads nothing
+	// and requires 0.
 	Arg int
 	// Q is the quantile of OpPercentile, in [0, 1] (0.5 is the median).
 	Q float64
+	// Val makes OpMin and OpMax read Row.Val, ordered by the Less function
+	// of the Aggs (NewAggsFuncs), for values a float64 cannot hold exactly:
+	// strings, times, large integers. Values for which Missing is true are
+	// ignored.
+	Val bool
+	// Skip, for OpCountDistinct, is 1 + the index of a Num column: events
+	// whose value there is Missing are ignored (a Key column has no room for
+	// a missing value). 0: no such column.
+	Skip int
 }
+
+// Missing is the Num column value of a missing argument (SQL's NULL): every
+// aggregate ignores it, as it ignores a row whose Skip column holds it. It
+// is a NaN with a payload that arithmetic does not produce; a NaN that is a
+// real value (which aggregates count, making sum, min and the others NaN)
+// must be passed with another payload, such as math.NaN()'s.
+var Missing = math.Float64frombits(missingBits)
+
+const missingBits = 0x7ff8_0000_4d49_5353 // a quiet NaN; the payload spells "MISS"
+
+// IsMissing reports whether x is Missing.
+func IsMissing(x float64) bool { return math.Float64bits(x) == missingBits }
+
+// missingNaN reports whether a NaN x is Missing; callers test x != x first,
+// so that the common (non-NaN) path costs one comparison.
+func missingNaN(x float64) bool { return math.Float64bits(x) == missingBits }
 
 // Row is what one event supplies to the aggregates: the values of their
 // arguments, by column. The window copies what it keeps; for Val that is a
@@ -94,33 +121,62 @@ const MaxAggs = 64
 // Aggs is a compiled, immutable list of aggregates over rows carrying
 // first/last values of type V. One Aggs serves every window of a rule.
 type Aggs[V any] struct {
-	specs []AggSpec
-	prog  []agg // one per spec, what the per-event loops read
-	equal func(a, b V) bool
+	specs   []AggSpec
+	prog    []agg // one per spec, what the per-event loops read
+	equal   func(a, b V) bool
+	less    func(a, b V) bool
+	missing func(v V) bool
 
-	nScalar, nVal, nMinMax, nDistinct, nPct, nVar int
-	wNum, wKey, wVal                              int // columns each Row must have
+	nScalar, nVal, nMinMax, nDistinct, nPct, nVar, nValMM int
+	wNum, wKey, wVal                                      int // columns each Row must have
 }
 
 // agg is a compiled aggregate: its op, the column it reads, and where its
-// state lives in an Acc (slot indexes sc, fv, ds or pc by op; dq is the
-// sliding deque of min/max).
+// state lives in an Acc (slot indexes sc, fv, ds, pc or vx by op; dq is the
+// sliding deque of min/max; skip is count_distinct's Skip column, or -1).
 type agg struct {
 	op   Op
 	arg  int32
 	slot int32
 	dq   int32
+	skip int32
 	q    float64
+}
+
+// Internal ops of the compiled program: min and max over Row.Val.
+const (
+	opMinVal Op = 100 + iota
+	opMaxVal
+)
+
+// ValFuncs are the functions an Aggs applies to Row.Val values.
+type ValFuncs[V any] struct {
+	// Equal tells whether a sliding result changed for first, last, and
+	// min/max over Val. Nil: first and last compare by event identity (a
+	// new oldest or newest event counts as a change), min and max by Less.
+	Equal func(a, b V) bool
+	// Less orders the values of min and max over Val (AggSpec.Val): a
+	// strict weak order. Required when a spec has Val.
+	Less func(a, b V) bool
+	// Missing tells the values min and max over Val ignore; nil: none.
+	// First and last keep every value, missing or not.
+	Missing func(v V) bool
 }
 
 // NewAggs compiles specs. equal compares first/last values to tell whether a
 // sliding result changed; nil compares by event identity instead (a new
-// oldest or newest event counts as a change).
+// oldest or newest event counts as a change). Specs with Val need
+// NewAggsFuncs.
 func NewAggs[V any](specs []AggSpec, equal func(a, b V) bool) (*Aggs[V], error) {
+	return NewAggsFuncs(specs, ValFuncs[V]{Equal: equal})
+}
+
+// NewAggsFuncs compiles specs with the functions f over Row.Val values.
+func NewAggsFuncs[V any](specs []AggSpec, f ValFuncs[V]) (*Aggs[V], error) {
 	if len(specs) > MaxAggs {
 		return nil, fmt.Errorf("%w: %d aggregates, at most %d", ErrSpec, len(specs), MaxAggs)
 	}
-	a := &Aggs[V]{specs: append([]AggSpec(nil), specs...), equal: equal}
+	a := &Aggs[V]{specs: append([]AggSpec(nil), specs...), equal: f.Equal, less: f.Less, missing: f.Missing}
 	a.prog = make([]agg, len(specs))
 	for i, sp := range specs {
 		if sp.Op < OpCount || sp.Op > OpPercentile {
@@ -135,8 +191,18 @@ func NewAggs[V any](specs []AggSpec, equal func(a, b V) bool) (*Aggs[V], error) 
 		if sp.Op != OpPercentile && sp.Q != 0 {
 			return nil, fmt.Errorf("%w: aggregate %d (%s): quantile given", ErrSpec, i, sp.Op)
 		}
-		g := agg{op: sp.Op, arg: int32(sp.Arg), slot: -1, dq: -1, q: sp.Q}
+		if sp.Val && sp.Op != OpMin && sp.Op != OpMax {
+			return nil, fmt.Errorf("%w: aggregate %d (%s): Val is for min and max", ErrSpec, i, sp.Op)
+		}
+		if sp.Val && f.Less == nil {
+			return nil, fmt.Errorf("%w: aggregate %d (%s over Val): no Less function", ErrSpec, i, sp.Op)
+		}
+		if sp.Skip != 0 && (sp.Op != OpCountDistinct || sp.Skip < 0 || sp.Skip > 1<<20+1) {
+			return nil, fmt.Errorf("%w: aggregate %d (%s): skip column %d", ErrSpec, i, sp.Op, sp.Skip-1)
+		}
+		g := agg{op: sp.Op, arg: int32(sp.Arg), slot: -1, dq: -1, skip: int32(sp.Skip) - 1, q: sp.Q}
 		next := func(n *int) int32 { *n++; return int32(*n - 1) }
+		col := sp.Op.column()
 		switch sp.Op {
 		case OpSum, OpAvg:
 			g.slot = next(&a.nScalar)
@@ -144,16 +210,26 @@ func NewAggs[V any](specs []AggSpec, equal func(a, b V) bool) (*Aggs[V], error) 
 			g.slot = next(&a.nScalar)
 			a.nVar++
 		case OpMin, OpMax:
+			if sp.Val {
+				g.op = opMinVal + (sp.Op - OpMin)
+				g.slot = next(&a.nValMM)
+				g.dq = g.slot
+				col = colVal
+				break
+			}
 			g.slot, g.dq = next(&a.nScalar), next(&a.nMinMax)
 		case OpFirst, OpLast:
 			g.slot = next(&a.nVal)
 		case OpCountDistinct:
 			g.slot = next(&a.nDistinct)
+			if g.skip >= 0 {
+				a.wNum = max(a.wNum, int(g.skip)+1)
+			}
 		case OpPercentile:
 			g.slot = next(&a.nPct)
 		}
 		a.prog[i] = g
-		switch sp.Op.column() {
+		switch col {
 		case colNum:
 			a.wNum = max(a.wNum, sp.Arg+1)
 		case colKey:
@@ -163,6 +239,15 @@ func NewAggs[V any](specs []AggSpec, equal func(a, b V) bool) (*Aggs[V], error) 
 		}
 	}
 	return a, nil
+}
+
+// valEqual compares two Val values for Result.Changed of min and max over
+// Val: Equal when given, else equivalence under Less.
+func (a *Aggs[V]) valEqual(x, y V) bool {
+	if a.equal != nil {
+		return a.equal(x, y)
+	}
+	return !a.less(x, y) && !a.less(y, x)
 }
 
 // Len returns the number of aggregates.

@@ -54,11 +54,11 @@ func TestAlloc_SteadyState(t *testing.T) {
 		{noDistinct, false, nil},
 		{allSpecs, true, []string{"sliding_10", "sliding_25", "sliding_count_5", "sliding_count_40"}},
 	} {
-		aggs, err := NewAggs(c.specs, intEqual)
+		aggs, err := testAggs(c.specs, intEqual)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := streamConfig{events: 2000, grid: 10, maxStep: 12, advances: 0.3, special: true}
+		cfg := streamConfig{events: 2000, grid: 10, maxStep: 12, advances: 0.3, special: true, missing: 0.1}
 		if c.dense {
 			cfg = streamConfig{events: 2000, grid: 1, maxStep: 1, advances: 0.3}
 		}
@@ -135,7 +135,7 @@ func TestAlloc_DistinctAddOnly(t *testing.T) {
 
 // TestAlloc_Acc guards the running aggregate.
 func TestAlloc_Acc(t *testing.T) {
-	aggs, _ := NewAggs(allSpecs, intEqual)
+	aggs, _ := testAggs(allSpecs, intEqual)
 	acc := NewAcc(aggs)
 	ops := genStream(rand.New(rand.NewPCG(25, 26)), streamConfig{events: 1000, grid: 10, maxStep: 3})
 	run := func() {

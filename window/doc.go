@@ -65,7 +65,8 @@
 // the previous emission of the same window (the first emission after a
 // reset is a change). Equality is numeric (-0 == +0, NaN equals NaN); first
 // and last compare with the Aggs' equal function, or by event identity
-// when it is nil.
+// when it is nil; min and max over Val with the equal function, or as
+// equivalent under Less.
 //
 // # Aggregates
 //
@@ -73,7 +74,9 @@
 // stddev var count_distinct percentile), each reading one column of the Row
 // an event supplies: Num for numeric aggregates, Key for count_distinct
 // (any injective uint64 encoding: the int itself, an interned string id),
-// Val for first and last (any type V, stored as given). All are incremental:
+// Val for first and last (any type V, stored as given), and for min and max
+// of values a float64 cannot hold exactly (AggSpec.Val: strings, times,
+// large integers, ordered by ValFuncs.Less). All are incremental:
 // per event O(1) amortized for count, sum, avg, var, stddev, first, last and
 // sliding min/max (monotonic deque); a binary search and a memmove within
 // one 2^16-key block for count_distinct (roaring bitmap); a binary search
@@ -90,6 +93,13 @@
 //     non-finite value leaving a sliding window restores an exact result:
 //     any NaN makes sum, avg, var, stddev, min, max and percentile NaN; +Inf
 //     and -Inf together make sum NaN.
+//   - Missing values (SQL's NULL) are ignored by every aggregate but count()
+//     and first/last, which take the events as they are: a Num column holds
+//     Missing (a NaN with its own payload, apart from real NaNs), min and
+//     max over Val skip the values ValFuncs.Missing reports, and
+//     count_distinct skips the events whose Skip column holds Missing (a
+//     Key column has no value to spare). Sum, avg, var and stddev divide by
+//     the values present; over no values present they have none.
 //   - count and count_distinct of an empty window are 0; every other
 //     aggregate of an empty window has no value (ok == false).
 //   - percentile(x, q), q in [0, 1], is the nearest-rank percentile: the

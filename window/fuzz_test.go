@@ -11,8 +11,9 @@ import (
 //
 // Layout: data[0] kind, data[1] and data[2] parameters (1..32); then two
 // bytes per operation: the first's top bit makes it an Advance, its low 5
-// bits the time step; the second is the value (255, 254, 253 give NaN, +Inf,
-// -Inf in column 0).
+// bits the time step; the second is the value (255, 254, 253, 252 give NaN,
+// +Inf, -Inf, Missing in column 0; multiples of 7 a missing Skip column and
+// a missing Val).
 func FuzzWindow(f *testing.F) {
 	f.Add([]byte{0, 10, 0, 0, 1, 9, 2, 1, 3, 0x81, 0, 5, 4})
 	f.Add([]byte{1, 10, 3, 0, 1, 4, 2, 6, 3, 0x85, 0, 5, 255, 0, 7})
@@ -66,11 +67,18 @@ func FuzzWindow(f *testing.F) {
 			case 253:
 				x = math.Inf(-1)
 			}
-			ops = append(ops, op{insert: true, ts: ts, num: []float64{x, float64(v / 3)},
-				key: []uint64{uint64(v % 16)}, val: []int{int(v % 4)}})
+			x2, val := 0.0, int(v%4)
+			if v%7 == 0 {
+				x2, val = Missing, -1
+			}
+			if v == 252 {
+				x = Missing
+			}
+			ops = append(ops, op{insert: true, ts: ts, num: []float64{x, float64(v / 3), x2},
+				key: []uint64{uint64(v % 16)}, val: []int{val}})
 		}
 		ops = append(ops, op{ts: math.MaxInt64})
-		aggs, err := NewAggs(allSpecs, intEqual)
+		aggs, err := testAggs(allSpecs, intEqual)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,10 +47,12 @@ type Percentile struct {
 	sketch bool    // sk holds the values (sorted is empty)
 }
 
-// Add adds x.
+// Add adds x; Missing is ignored.
 func (p *Percentile) Add(x float64) {
 	if x != x {
-		p.nan++
+		if !missingNaN(x) {
+			p.nan++
+		}
 		return
 	}
 	p.n++
@@ -74,13 +76,14 @@ func (p *Percentile) Add(x float64) {
 	p.sk.add(x)
 }
 
-// Remove removes one occurrence of x and reports whether it was present. In
+// Remove removes one occurrence of x and reports whether it was present
+// (never for Missing). In
 // sketch mode presence is judged by bucket: removing a value that was never
 // added but shares a bucket with one that was succeeds, so remove only what
 // was added.
 func (p *Percentile) Remove(x float64) bool {
 	if x != x {
-		if p.nan == 0 {
+		if p.nan == 0 || missingNaN(x) {
 			return false
 		}
 		p.nan--

@@ -90,25 +90,36 @@ func refResult(specs []AggSpec, evs []refEvent) emission {
 	for _, sp := range specs {
 		var f float64
 		var v int
-		ok, vok := n > 0, false
-		xs := make([]float64, 0, n)
+		xs := make([]float64, 0, n) // the values, missing ones left out
 		for _, ev := range evs {
-			if sp.Op.column() == colNum {
+			if sp.Op.column() == colNum && !sp.Val && !IsMissing(ev.num[sp.Arg]) {
 				xs = append(xs, ev.num[sp.Arg])
 			}
 		}
-		switch sp.Op {
-		case OpCount:
+		ok, vok := len(xs) > 0, false
+		switch {
+		case sp.Val:
+			ok = false
+			for _, ev := range evs {
+				x := ev.val[sp.Arg]
+				if intMissing(x) {
+					continue
+				}
+				if !vok || (sp.Op == OpMin && x < v) || (sp.Op == OpMax && x > v) {
+					v, vok = x, true
+				}
+			}
+		case sp.Op == OpCount:
 			f, ok = float64(n), true
-		case OpSum:
+		case sp.Op == OpSum:
 			if ok {
 				f = refSum(xs)
 			}
-		case OpAvg:
+		case sp.Op == OpAvg:
 			if ok {
-				f = refSum(xs) / float64(n)
+				f = refSum(xs) / float64(len(xs))
 			}
-		case OpMin, OpMax:
+		case sp.Op == OpMin || sp.Op == OpMax:
 			if ok {
 				f = xs[0]
 				for _, x := range xs[1:] {
@@ -119,7 +130,7 @@ func refResult(specs []AggSpec, evs []refEvent) emission {
 					}
 				}
 			}
-		case OpFirst, OpLast:
+		case sp.Op == OpFirst || sp.Op == OpLast:
 			ok = false
 			if n > 0 {
 				vok = true
@@ -129,21 +140,23 @@ func refResult(specs []AggSpec, evs []refEvent) emission {
 					v = evs[n-1].val[sp.Arg]
 				}
 			}
-		case OpVar, OpStddev:
-			ok = n >= 2
+		case sp.Op == OpVar || sp.Op == OpStddev:
+			ok = len(xs) >= 2
 			if ok {
 				f = refVar(xs)
 				if sp.Op == OpStddev {
 					f = math.Sqrt(f)
 				}
 			}
-		case OpCountDistinct:
+		case sp.Op == OpCountDistinct:
 			set := map[uint64]bool{}
 			for _, ev := range evs {
-				set[ev.key[sp.Arg]] = true
+				if sp.Skip == 0 || !IsMissing(ev.num[sp.Skip-1]) {
+					set[ev.key[sp.Arg]] = true
+				}
 			}
 			f, ok = float64(len(set)), true
-		case OpPercentile:
+		case sp.Op == OpPercentile:
 			if ok {
 				f = refPercentile(xs, sp.Q)
 			}
@@ -483,11 +496,13 @@ type streamConfig struct {
 	maxStep  int64   // largest gap between events
 	advances float64 // probability of an Advance before an event
 	special  bool    // mix NaN, infinities and -0 into column 0
+	missing  float64 // probability of a missing value in each column
 }
 
-// genStream returns a random stream: events with two numeric columns, one
-// key column and one value column, Advances in between, and a final
-// Advance to the end of time.
+// genStream returns a random stream: events with three numeric columns (the
+// third, 0 or Missing, is count_distinct's Skip column), one key column and
+// one value column (-1 is missing for min and max over it), Advances in
+// between, and a final Advance to the end of time.
 func genStream(rng *rand.Rand, c streamConfig) []op {
 	var ops []op
 	t := c.start
@@ -530,10 +545,23 @@ func genStream(rng *rand.Rand, c streamConfig) []op {
 		if c.special && rng.IntN(40) == 0 {
 			x1 = [...]float64{math.NaN(), math.Inf(1), math.Inf(-1)}[rng.IntN(3)]
 		}
+		x2, val := 0.0, rng.IntN(5)
+		if rng.Float64() < c.missing {
+			x0 = Missing
+		}
+		if rng.Float64() < c.missing {
+			x1 = Missing
+		}
+		if rng.Float64() < c.missing {
+			x2 = Missing
+		}
+		if rng.Float64() < c.missing {
+			val = -1
+		}
 		ops = append(ops, op{insert: true, ts: t,
-			num: []float64{x0, x1},
+			num: []float64{x0, x1, x2},
 			key: []uint64{uint64(rng.IntN(30))},
-			val: []int{rng.IntN(5)},
+			val: []int{val},
 		})
 	}
 	return append(ops, op{ts: math.MaxInt64})
@@ -559,6 +587,16 @@ var allSpecs = []AggSpec{
 	{Op: OpPercentile, Arg: 0, Q: 1},
 	{Op: OpAvg, Arg: 0},
 	{Op: OpSum, Arg: 1},
+	{Op: OpMin, Arg: 0, Val: true},
+	{Op: OpMax, Arg: 0, Val: true},
+	{Op: OpCountDistinct, Arg: 0, Skip: 3},
 }
 
 func intEqual(a, b int) bool { return a == b }
+func intLess(a, b int) bool  { return a < b }
+func intMissing(v int) bool  { return v < 0 }
+
+// testAggs compiles specs with the test's functions over int values.
+func testAggs(specs []AggSpec, equal func(a, b int) bool) (*Aggs[int], error) {
+	return NewAggsFuncs(specs, ValFuncs[int]{Equal: equal, Less: intLess, Missing: intMissing})
+}

@@ -80,6 +80,7 @@ type Window[V any] interface {
 type snapshot[V any] struct {
 	num               []float64 // numeric result of each aggregate
 	fv                []V       // first/last values, kept only with an equal function
+	mv                []V       // min/max over Val
 	ok                uint64    // bit i: numeric aggregate i has a value
 	vok               uint64    // bit i: first/last aggregate i has a value
 	firstSeq, lastSeq uint64    // identity of the oldest and newest event
@@ -91,10 +92,14 @@ func (s *snapshot[V]) init(aggs *Aggs[V]) {
 	if aggs.equal != nil && aggs.nVal > 0 {
 		s.fv = make([]V, aggs.nVal)
 	}
+	if aggs.nValMM > 0 {
+		s.mv = make([]V, aggs.nValMM)
+	}
 }
 
 func (s *snapshot[V]) reset() {
 	clear(s.fv)
+	clear(s.mv)
 	s.ok, s.vok, s.valid = 0, 0, false
 }
 
@@ -115,24 +120,40 @@ func (s *snapshot[V]) update(a *Acc[V], ev *eventRing[V]) bool {
 		case OpCount: // the common ops inline, the others through float
 			f = float64(a.n)
 		case OpSum, OpAvg:
-			if a.n == 0 {
+			sc := &a.sc[g.slot]
+			k := sc.present(a.n)
+			if k == 0 {
 				has = false
 				break
 			}
-			f = a.sc[g.slot].sum()
+			f = sc.sum()
 			if g.op == OpAvg {
-				f /= float64(a.n)
+				f /= float64(k)
 			}
 		case OpMin, OpMax:
-			switch {
-			case a.n == 0:
+			switch sc := &a.sc[g.slot]; {
+			case sc.present(a.n) == 0:
 				has = false
-			case a.sc[g.slot].nf.nan > 0:
+			case sc.nf.nan > 0:
 				f = math.NaN()
 			default:
 				d := &a.hv.dq[g.dq]
 				f = d.buf[d.head].v
 			}
+		case opMinVal, opMaxVal:
+			v, ok := a.value(i, ev)
+			if !ok {
+				changed = changed || had
+				var zero V
+				s.mv[g.slot] = zero
+				continue
+			}
+			vok |= bit
+			if !had || !aggs.valEqual(s.mv[g.slot], v) {
+				changed = true
+			}
+			s.mv[g.slot] = v
+			continue
 		case OpFirst, OpLast:
 			if ev.n == 0 {
 				changed = changed || had

@@ -8,16 +8,21 @@ func finite(x float64) bool { return x-x == 0 }
 // nonFinite counts the NaNs and infinities of a window apart from the
 // running sums: IEEE arithmetic cannot undo them (Inf - Inf is NaN), so
 // keeping them out lets a sliding window recover an exact finite result
-// when they leave. uint32 counts bound the non-finite values (not the
-// events) of one window to 2^32-1.
+// when they leave. It also counts the Missing values, which take no part
+// in any result. uint32 counts bound the non-finite and the missing values
+// (not the events) of one window to 2^32-1 each.
 type nonFinite struct {
-	nan, pinf, ninf uint32
+	nan, pinf, ninf, miss uint32
 }
 
 func (c *nonFinite) add(x float64) {
 	switch {
 	case x != x:
-		c.nan++
+		if missingNaN(x) {
+			c.miss++
+		} else {
+			c.nan++
+		}
 	case x > 0:
 		c.pinf++
 	default:
@@ -28,7 +33,11 @@ func (c *nonFinite) add(x float64) {
 func (c *nonFinite) remove(x float64) {
 	switch {
 	case x != x:
-		c.nan--
+		if missingNaN(x) {
+			c.miss--
+		} else {
+			c.nan--
+		}
 	case x > 0:
 		c.pinf--
 	default:
@@ -36,7 +45,13 @@ func (c *nonFinite) remove(x float64) {
 	}
 }
 
-func (c nonFinite) total() int64 { return int64(c.nan) + int64(c.pinf) + int64(c.ninf) }
+// total counts the values kept out of the finite running state.
+func (c nonFinite) total() int64 {
+	return int64(c.nan) + int64(c.pinf) + int64(c.ninf) + int64(c.miss)
+}
+
+// special reports whether a NaN or an infinity is present.
+func (c nonFinite) special() bool { return c.nan|c.pinf|c.ninf != 0 }
 
 // sumOf returns the IEEE sum of the non-finite values counted, and whether
 // there are any: the result of a sum or mean that includes them.
@@ -55,9 +70,9 @@ func (c nonFinite) sumOf() (float64, bool) {
 // scalar is the fixed-size state of one numeric aggregate, shared by several
 // kinds so that an Acc keeps all of them in one slice:
 //
-//	sum, avg:  a = running sum, b = Neumaier compensation, nf = non-finite values
-//	var, std:  a = mean, b = M2 (Welford), nf = non-finite values
-//	min, max:  a = current extreme (add-only windows), nf.nan = NaNs (sliding)
+//	sum, avg:  a = running sum, b = Neumaier compensation, nf = non-finite and missing values
+//	var, std:  a = mean, b = M2 (Welford), nf = non-finite and missing values
+//	min, max:  a = current extreme (add-only windows), nf.nan = NaNs (sliding), nf.miss = missing values
 type scalar struct {
 	a, b float64
 	nf   nonFinite
@@ -83,8 +98,11 @@ func (s *scalar) compensated(x float64) {
 	s.a = t
 }
 
+// present returns how many of the n values of the window are not missing.
+func (s *scalar) present(n int64) int64 { return n - int64(s.nf.miss) }
+
 func (s *scalar) sum() float64 {
-	if s.nf != (nonFinite{}) {
+	if s.nf.special() {
 		v, _ := s.nf.sumOf()
 		return v
 	}
@@ -132,13 +150,15 @@ func (s *scalar) welRemove(x float64, n int64) (lost bool) {
 	return term > 0x1p16*s.b
 }
 
-// variance returns the sample variance of the n values in the window.
+// variance returns the sample variance of the values of a window of n
+// events, missing values aside.
 func (s *scalar) variance(n int64) (float64, bool) {
-	if n < 2 {
+	k := s.present(n)
+	if k < 2 {
 		return 0, false
 	}
-	if s.nf.total() > 0 {
+	if s.nf.special() {
 		return math.NaN(), true
 	}
-	return s.b / float64(n-1), true
+	return s.b / float64(k-1), true
 }

@@ -133,7 +133,7 @@ func (w *Sliding[V]) SizeBytes() int {
 	return int(unsafe.Sizeof(*w)) + w.acc.sizeBytes() + w.ev.sizeBytes() + w.snap.sizeBytes()
 }
 
-func (s *snapshot[V]) sizeBytes() int { return 8*cap(s.num) + vSize[V]()*cap(s.fv) }
+func (s *snapshot[V]) sizeBytes() int { return 8*cap(s.num) + vSize[V]()*(cap(s.fv)+cap(s.mv)) }
 
 // CountSliding holds the last n events. It emits after every arrival, with
 // Start and End the times of the oldest and newest event and Time = End.

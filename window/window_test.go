@@ -135,12 +135,14 @@ func TestWindow_Reference(t *testing.T) {
 		{"dense", streamConfig{events: 250, start: -57, grid: 10, maxStep: 4, advances: 0.3}},
 		{"sparse", streamConfig{events: 150, start: 1000, grid: 10, maxStep: 40, advances: 0.5}},
 		{"special", streamConfig{events: 200, start: -3, grid: 5, maxStep: 7, advances: 0.2, special: true}},
+		{"missing", streamConfig{events: 200, start: 11, grid: 10, maxStep: 5, advances: 0.2, special: true, missing: 0.3}},
+		{"mostly_missing", streamConfig{events: 150, start: 0, grid: 10, maxStep: 5, advances: 0.2, missing: 0.9}},
 	}
 	for _, k := range kindCases() {
 		for _, ss := range specSets {
 			for _, cfg := range configs {
 				t.Run(k.name+"/"+ss.name+"/"+cfg.name, func(t *testing.T) {
-					aggs, err := NewAggs(ss.specs, ss.equal)
+					aggs, err := testAggs(ss.specs, ss.equal)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -379,6 +381,10 @@ func TestWindow_Errors(t *testing.T) {
 		{[]AggSpec{{Op: OpPercentile, Q: math.NaN()}}, "window: invalid aggregate: aggregate 0 (percentile): quantile NaN outside [0, 1]"},
 		{[]AggSpec{{Op: OpMax, Q: 0.5}}, "window: invalid aggregate: aggregate 0 (max): quantile given"},
 		{make([]AggSpec, 65), "window: invalid aggregate: 65 aggregates, at most 64"},
+		{[]AggSpec{{Op: OpMin, Val: true}}, "window: invalid aggregate: aggregate 0 (min over Val): no Less function"},
+		{[]AggSpec{{Op: OpSum, Val: true}}, "window: invalid aggregate: aggregate 0 (sum): Val is for min and max"},
+		{[]AggSpec{{Op: OpSum, Skip: 1}}, "window: invalid aggregate: aggregate 0 (sum): skip column 0"},
+		{[]AggSpec{{Op: OpCountDistinct, Skip: -1}}, "window: invalid aggregate: aggregate 0 (count_distinct): skip column -2"},
 	}
 	for _, tt := range specErrors {
 		_, err := NewAggs[int](tt.specs, nil)
@@ -461,7 +467,7 @@ func TestWindow_ChangedFirstLast(t *testing.T) {
 // TestWindow_SizeBytes checks that the estimate grows with the events held
 // and is reported for every kind.
 func TestWindow_SizeBytes(t *testing.T) {
-	aggs, _ := NewAggs(allSpecs, intEqual)
+	aggs, _ := testAggs(allSpecs, intEqual)
 	for _, k := range kindCases() {
 		w, _ := k.build(aggs)
 		empty := w.SizeBytes()

@@ -26,6 +26,7 @@ type runFlags struct {
 	invalid   string
 	summary   string
 	quiet     bool
+	maxKeys   int
 }
 
 // The values of --summary.
@@ -89,6 +90,7 @@ cannot be read.`,
 	fl.StringVar(&f.timeUnit, "time-unit", "ms", "unit of epoch numbers in time and duration fields: s, ms, us or ns")
 	fl.StringVar(&f.clock, "clock", "event", "event: time from the types' time fields; processing: every event takes its arrival time")
 	fl.BoolVar(&f.explain, "explain", false, "add to each derived event the input events it was made from")
+	fl.IntVar(&f.maxKeys, "max-keys", 0, "at most `N` keys per rule; events with a new key beyond it are refused and reported (0: no limit)")
 	fl.StringVar(&f.late, "late", "", "write late events to `FILE` as JSON Lines (default: lines on standard error)")
 	fl.StringVar(&f.invalid, "invalid", "", "write invalid records to `FILE` as JSON Lines (default: lines on standard error)")
 	fl.StringVar(&f.summary, "summary", summaryFull, "summary on standard error: full (with timing), counts (deterministic) or none")
@@ -207,10 +209,17 @@ func (s *streams) runRules(args []string, f runFlags) (err error) {
 	if err != nil {
 		return err
 	}
+	// Events a rule refused (its key limit, engine.Config.MaxKeys) are
+	// reported on standard error like late and invalid records.
+	refused, err := recordSink("", errw, files)
+	if err != nil {
+		return err
+	}
 
 	m := g.NewMatcher(engine.Config{
 		Clock:          wallClock{start: time.Now()},
 		ProcessingTime: cfg.processing,
+		MaxKeys:        f.maxKeys,
 		Explain:        f.explain,
 	})
 	out := bufio.NewWriterSize(s.stdout, 64<<10)
@@ -231,6 +240,11 @@ func (s *streams) runRules(args []string, f runFlags) (err error) {
 	m.SubscribeInvalid(func(r *engine.Record) {
 		if werr == nil {
 			werr = invalid.write(r)
+		}
+	})
+	m.SubscribeRefused(func(r *engine.Record) {
+		if werr == nil {
+			werr = refused.write(r)
 		}
 	})
 
@@ -280,6 +294,10 @@ func summaryLine(st engine.Stats, elapsed time.Duration, timing bool) string {
 	b = append(b, " late, "...)
 	b = strconv.AppendUint(b, st.Invalid, 10)
 	b = append(b, " invalid, "...)
+	if st.Refused > 0 {
+		b = strconv.AppendUint(b, st.Refused, 10)
+		b = append(b, " refused, "...)
+	}
 	b = strconv.AppendUint(b, st.EvalErrors, 10)
 	b = append(b, " expression errors"...)
 	if timing {

@@ -1,0 +1,355 @@
+package engine
+
+import (
+	"hash/maphash"
+	"math"
+	"strings"
+
+	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/window"
+)
+
+// keyTable maps partition keys (a tuple of values) to dense ids, for the
+// per-key state of window and output operators. It is an open-addressing
+// hash table with linear probing and backward-shift deletion (no
+// tombstones), owned by one operator of one matcher.
+//
+// A lookup hashes the key values in place and allocates nothing. An insert
+// copies the values it keeps: strings are cloned (interned per key, so a
+// key never holds on to the buffer its first event came in) and lists are
+// deep-copied.
+//
+// A key whose state is freed is retired, not deleted: it stays in the table,
+// dormant, with its interned values, so that a key that comes back (the
+// same keys in every tumbling window) is revived without allocating. The
+// oldest dormant keys are deleted once live and dormant keys together
+// exceed the most keys ever live at once (at least 1024): dormant keys
+// never take more memory than the live ones did. Ids of deleted keys are
+// reused.
+//
+// Key identity: two keys are equal when every value has the same kind and
+// payload. Strings compare by bytes; floats by value, with -0 equal to +0
+// and every NaN equal to every other (so a NaN key is one key); an int and
+// a float are different keys even when equal in value (a key's type is
+// fixed at compile time, so they only meet in keys of type any).
+type keyTable struct {
+	width   int           // values per key
+	vals    []event.Value // key id i holds vals[i*width : (i+1)*width]
+	hashes  []uint64      // per key id
+	status  []keyStatus   // per key id
+	epoch   []uint32      // per key id: retirements, to tell stale queue entries
+	free    []int32       // ids of deleted keys
+	slots   []uint64      // 0 = empty, else the hash's top 32 bits << 32 | key id + 1; len is a power of two
+	retired window.Ring[retiredKey]
+	live    int
+	sleep   int // dormant keys
+	peak    int // most keys live at once
+	seed    maphash.Seed
+	seed64  uint64
+}
+
+type keyStatus uint8
+
+const (
+	keyFree keyStatus = iota
+	keyLive
+	keyDormant
+)
+
+type retiredKey struct {
+	id    int32
+	epoch uint32
+}
+
+// minDormant is how many dormant keys a table may keep even when it never
+// had as many live.
+const minDormant = 1024
+
+func (t *keyTable) init(width int) {
+	t.width = width
+	t.seed = maphash.MakeSeed()
+	t.seed64 = maphash.String(t.seed, "cep")
+	t.slots = make([]uint64, 16)
+}
+
+// Len returns the number of live keys.
+func (t *keyTable) Len() int { return t.live }
+
+// key returns the values of key id.
+func (t *keyTable) key(id int32) []event.Value {
+	i := int(id) * t.width
+	return t.vals[i : i+t.width : i+t.width]
+}
+
+// hash hashes a key's values. Random per table (maphash's seed), so that
+// crafted keys cannot force collisions; results never depend on it.
+func (t *keyTable) hash(vals []event.Value) uint64 {
+	h := t.seed64
+	for i := range vals {
+		h = mix64(h ^ t.hashValue(vals[i]))
+	}
+	return h
+}
+
+func (t *keyTable) hashValue(v event.Value) uint64 {
+	k := uint64(v.Kind())
+	switch v.Kind() {
+	case event.KindString:
+		return maphash.String(t.seed, v.Str()) ^ k<<56
+	case event.KindList:
+		h := k
+		for _, x := range v.List() {
+			h = mix64(h ^ t.hashValue(x))
+		}
+		return h
+	}
+	return mix64(payload(v) ^ k<<56)
+}
+
+// payload is a scalar value's identity as 64 bits (see keyTable).
+func payload(v event.Value) uint64 {
+	switch v.Kind() {
+	case event.KindBool:
+		if v.Bool() {
+			return 1
+		}
+		return 0
+	case event.KindInt:
+		return uint64(v.Int())
+	case event.KindFloat:
+		f := v.Float()
+		switch {
+		case f != f:
+			return 0x7ff8000000000001
+		case f == 0:
+			return 0
+		}
+		return math.Float64bits(f)
+	case event.KindTime:
+		return uint64(v.Time())
+	case event.KindDuration:
+		return uint64(v.Duration())
+	}
+	return 0
+}
+
+// sameKey reports whether two values are the same key value.
+func sameKey(a, b event.Value) bool {
+	if a.Kind() != b.Kind() {
+		return false
+	}
+	switch a.Kind() {
+	case event.KindString:
+		return a.Str() == b.Str()
+	case event.KindList:
+		x, y := a.List(), b.List()
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameKey(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return payload(a) == payload(b)
+}
+
+// mix64 is a 64-bit finalizer (splitmix64's): every input bit affects
+// every output bit.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// find returns the id of the key vals (live or dormant), or -1.
+func (t *keyTable) find(vals []event.Value, h uint64) int32 {
+	mask := uint64(len(t.slots) - 1)
+	tag := h >> 32 << 32
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return -1
+		}
+		// The tag in the slot spares a visit to the key's values (and
+		// its cache line) for most mismatches.
+		if s&^0xffffffff == tag {
+			if id := int32(uint32(s)) - 1; t.equal(id, vals) {
+				return id
+			}
+		}
+	}
+}
+
+func (t *keyTable) equal(id int32, vals []event.Value) bool {
+	k := t.key(id)
+	for i := range vals {
+		if !sameKey(k[i], vals[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// insert adds the key vals, not present, with hash h, and returns its id.
+func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
+	if 2*(t.live+t.sleep+1) > len(t.slots) {
+		t.rehash(2 * len(t.slots))
+	}
+	var id int32
+	if n := len(t.free); n > 0 {
+		id = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		id = int32(len(t.hashes))
+		t.hashes = append(t.hashes, 0)
+		t.status = append(t.status, keyFree)
+		t.epoch = append(t.epoch, 0)
+		for range t.width {
+			t.vals = append(t.vals, event.Nil)
+		}
+	}
+	t.hashes[id] = h
+	t.status[id] = keyLive
+	k := t.key(id)
+	for i, v := range vals {
+		k[i] = ownValue(v)
+	}
+	t.place(id, h)
+	t.live++
+	t.peak = max(t.peak, t.live)
+	t.trim()
+	return id
+}
+
+// dormant reports whether key id is retired (and may be revived).
+func (t *keyTable) dormant(id int32) bool { return t.status[id] == keyDormant }
+
+// revive makes a dormant key live again.
+func (t *keyTable) revive(id int32) {
+	t.status[id] = keyLive
+	t.sleep--
+	t.live++
+	t.peak = max(t.peak, t.live)
+}
+
+// retire makes key id dormant, deleting the oldest dormant keys beyond the
+// bound (see keyTable).
+func (t *keyTable) retire(id int32) {
+	t.status[id] = keyDormant
+	t.epoch[id]++
+	t.live--
+	t.sleep++
+	t.retired.PushBack(retiredKey{id, t.epoch[id]})
+	if n := t.retired.Len(); n > 2*t.sleep+64 {
+		// Most entries are stale (their keys came back): drop them, so
+		// that keys retired and revived forever do not grow the queue.
+		for range n {
+			if r := t.retired.PopFront(); t.status[r.id] == keyDormant && t.epoch[r.id] == r.epoch {
+				t.retired.PushBack(r)
+			}
+		}
+	}
+	t.trim()
+}
+
+// trim deletes the oldest dormant keys while live and dormant keys exceed
+// the bound.
+func (t *keyTable) trim() {
+	for t.live+t.sleep > max(minDormant, t.peak) && t.retired.Len() > 0 {
+		r := t.retired.PopFront()
+		if t.status[r.id] == keyDormant && t.epoch[r.id] == r.epoch {
+			t.remove(r.id)
+		}
+	}
+}
+
+func (t *keyTable) place(id int32, h uint64) {
+	mask := uint64(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = h>>32<<32 | uint64(id+1)
+}
+
+func (t *keyTable) rehash(n int) {
+	t.slots = make([]uint64, n)
+	for id, st := range t.status {
+		if st != keyFree {
+			t.place(int32(id), t.hashes[id])
+		}
+	}
+}
+
+// remove deletes dormant key id, shifting the entries after it back so
+// that no probe sequence breaks (no tombstones).
+func (t *keyTable) remove(id int32) {
+	mask := uint64(len(t.slots) - 1)
+	i := t.hashes[id] & mask
+	for uint32(t.slots[i]) != uint32(id+1) {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = 0
+	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
+		home := t.hashes[uint32(t.slots[j])-1] & mask
+		// Move the entry at j into the hole at i if its home position is
+		// not in the cyclic range (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			t.slots[i], t.slots[j] = t.slots[j], 0
+			i = j
+		}
+	}
+	clear(t.key(id)) // drop references to the interned strings
+	t.status[id] = keyFree
+	t.free = append(t.free, id)
+	t.sleep--
+}
+
+// ownValue copies what a key must own: string bytes, list items.
+func ownValue(v event.Value) event.Value {
+	switch v.Kind() {
+	case event.KindString:
+		return event.StringValue(strings.Clone(v.Str()))
+	case event.KindList:
+		items := v.List()
+		own := make([]event.Value, len(items))
+		for i, x := range items {
+			own[i] = ownValue(x)
+		}
+		return event.ListValue(own)
+	}
+	return v
+}
+
+// sizeBytes estimates the table's heap bytes, interned strings included.
+func (t *keyTable) sizeBytes() int {
+	b := 24*cap(t.vals) + 8*cap(t.hashes) + 5*cap(t.status) + 4*cap(t.free) + 8*cap(t.slots) + 8*t.retired.Cap()
+	for id, st := range t.status {
+		if st != keyFree {
+			for _, v := range t.key(int32(id)) {
+				b += valueBytes(v)
+			}
+		}
+	}
+	return b
+}
+
+func valueBytes(v event.Value) int {
+	switch v.Kind() {
+	case event.KindString:
+		return len(v.Str())
+	case event.KindList:
+		b := 24 + 24*len(v.List())
+		for _, x := range v.List() {
+			b += valueBytes(x)
+		}
+		return b
+	}
+	return 0
+}

@@ -1,0 +1,619 @@
+package engine
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/cepengine/cep/engine/eval"
+	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/window"
+)
+
+// The runtime of window rules and output rate limits (keyed operators).
+//
+// Each keyed operator of a matcher keeps a table of partition keys (see
+// keyTable) and, per key, its window (a window.Window from the window
+// package) and its output state. An event that reaches a window node is
+// keyed, its aggregate arguments are evaluated into a window.Row, and the
+// key's window takes it; the window calls back Emit for each result, which
+// fills Frame.Vars with the keys and aggregates, checks having, computes
+// the emitted fields and passes the output rate limit.
+//
+// Time. Windows close on the watermark only: every key whose window (or
+// output interval) has a deadline holds an entry in the operators' shared
+// deadline queue, and one matcher timer stands for the earliest entry.
+// When it fires at T, every key due at or before T is advanced to T, in a
+// fixed order: rule order, then the order in which the keys appeared (their
+// first event since their state was last freed). So the results of one time
+// step come out in rule order, then key order, never in map order.
+//
+// A derived event whose time is behind the current step (the expiry result
+// of a sliding window is stamped with its expiry instant but established
+// one nanosecond later, when no event of that instant can come) enters
+// windows at the step's time: derived events are never late.
+//
+// Key lifecycle. A key's state is freed, and its window reset and kept for
+// reuse, as soon as its windows are empty and its output state is idle: a
+// tumbling, hopping or session window after it closes, a sliding window
+// after its last event expires (and its empty result is emitted), a count
+// window after each n-th event. A sliding count window never empties, so
+// its keys live until the end. Config.MaxKeys bounds the live keys of each
+// keyed operator: an event with a new key beyond it is refused by that rule
+// (ErrKeyLimit), counted in Stats.Refused and delivered to the refused
+// stream, and the other rules still process it.
+
+// Errors of the refused stream (Record.Err wraps one in a *RefusedError).
+var (
+	ErrKeyLimit   = errors.New("engine: partition key limit reached")
+	ErrWindowTime = errors.New("engine: event time outside the range windows hold")
+)
+
+// RefusedError is the reason a rule refused an event: Record.Err of the
+// refused stream. It is reused by the matcher; valid only while the
+// handler runs.
+type RefusedError struct {
+	Rule  string
+	Limit int // Config.MaxKeys, for ErrKeyLimit
+	Err   error
+}
+
+func (e *RefusedError) Error() string { return "engine: " + e.Reason() }
+
+// Reason describes the refusal without the package prefix.
+func (e *RefusedError) Reason() string {
+	switch {
+	case errors.Is(e.Err, ErrKeyLimit):
+		return "rule " + e.Rule + " refused the event: it has " + strconv.Itoa(e.Limit) +
+			" partition keys, the limit (Config.MaxKeys)"
+	case errors.Is(e.Err, ErrWindowTime):
+		return "rule " + e.Rule + " refused the event: its time is within one window length of the limits of int64 nanoseconds (years 1677 and 2262)"
+	}
+	return "rule " + e.Rule + " refused the event: " + e.Err.Error()
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// SubscribeRefused calls h for every event a rule refused (the refused
+// stream): a new partition key beyond Config.MaxKeys, or a time windows
+// cannot hold.
+func (m *Matcher) SubscribeRefused(h func(*Record)) Subscription {
+	return m.subs.add(&sub{typ: -1, rh: h, stream: StreamRefused})
+}
+
+const noDeadline = math.MinInt64
+
+// keyedRuntime is a matcher's state of every keyed operator.
+type keyedRuntime struct {
+	ops    []*keyedOp // per keyedPlan.index
+	q      timerQueue // key deadlines: node = operator index, arg = key id
+	node   int32      // node of the matcher timer (any keyed node)
+	mt     timerID    // the matcher timer, at q's earliest deadline
+	mtWhen int64
+	mtSet  bool
+	firing bool // in keyedFire: sync once at the end
+	batch  []dueKey
+}
+
+type dueKey struct {
+	op    int32
+	id    int32
+	birth uint64
+}
+
+func compareDue(a, b dueKey) int {
+	if a.op != b.op {
+		return int(a.op - b.op)
+	}
+	switch {
+	case a.birth < b.birth:
+		return -1
+	case a.birth > b.birth:
+		return 1
+	}
+	return 0
+}
+
+// keyedOp is one keyed operator's state in a matcher.
+type keyedOp struct {
+	p      *keyedPlan
+	m      *Matcher
+	rule   *RuleInfo
+	keys   keyTable
+	state  []keyState // per key id
+	outs   []outState // per key id, with an output rate limit
+	pool   []window.Window[event.Value]
+	births uint64
+	cur    int32 // key whose window is running (for Emit)
+
+	kv    []event.Value // key values of the current event
+	av    []event.Value // aggregate arguments of the current event
+	row   window.Row[event.Value]
+	frame eval.Frame // having and emit: Vars
+	rerr  RefusedError
+}
+
+type keyState struct {
+	win   window.Window[event.Value] // nil for output operators
+	birth uint64
+	qid   timerID
+	due   int64 // deadline in the queue, or noDeadline
+}
+
+type outState struct {
+	quiet   int64 // first: results before it are dropped
+	pendEnd int64 // last: end of the pending result's interval
+	pending bool
+	fields  []event.Value // last: the pending result's fields
+}
+
+func (rt *keyedRuntime) init(m *Matcher) {
+	g := m.g
+	if len(g.keyed) == 0 {
+		return
+	}
+	rt.node = g.keyed[0].node
+	for _, p := range g.keyed {
+		op := &keyedOp{p: p, m: m, rule: &g.rules[p.rule]}
+		op.keys.init(len(p.keys))
+		op.kv = make([]event.Value, len(p.keys))
+		op.av = make([]event.Value, len(p.args))
+		op.row.Num = make([]float64, len(p.num))
+		op.row.Key = make([]uint64, len(p.keyCol))
+		op.row.Val = make([]event.Value, len(p.valCol))
+		op.frame.Vars = make([]event.Value, max(p.nVars, len(p.keys)))
+		rt.ops = append(rt.ops, op)
+	}
+}
+
+// liveKeys returns the number of keys held by all keyed operators.
+func (rt *keyedRuntime) liveKeys() uint64 {
+	n := 0
+	for _, op := range rt.ops {
+		n += op.keys.Len()
+	}
+	return uint64(n)
+}
+
+// windowEvent runs an event through a window node.
+func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
+	op := m.keyed.ops[n.keyed.index]
+	p := op.p
+	m.frame.Current = ev
+	m.bound[0] = ev
+	id := op.keyOf(ev)
+	if id < 0 {
+		return
+	}
+	for j := range p.args {
+		op.av[j] = m.evalField(&p.args[j], ev)
+	}
+	for c, nc := range p.num {
+		v := op.av[nc.arg]
+		switch {
+		case nc.presence && v.IsNil():
+			op.row.Num[c] = window.Missing
+		case nc.presence:
+			op.row.Num[c] = 1
+		default:
+			op.row.Num[c] = numOf(v)
+		}
+	}
+	for c, a := range p.keyCol {
+		op.row.Key[c] = distinctKey(op.av[a])
+	}
+	for c, a := range p.valCol {
+		op.row.Val[c] = op.av[a]
+	}
+	ts := max(ev.Time, m.now)
+	op.cur = id
+	if err := op.state[id].win.Insert(ts, op.row, op); err != nil {
+		m.refuse(op, ev, ErrWindowTime)
+	}
+	op.settle(id)
+}
+
+// outputGate runs a filter rule's derived event d through its output node:
+// true if it is to be emitted now.
+func (m *Matcher) outputGate(n *execNode, ev *event.Event, d *Derived) bool {
+	op := m.keyed.ops[n.keyed.index]
+	m.frame.Current = ev
+	m.bound[0] = ev
+	id := op.keyOf(ev)
+	if id < 0 {
+		m.recycle(d)
+		return false
+	}
+	pass := op.gate(id, d, ev.Time)
+	op.settle(id)
+	return pass
+}
+
+func (m *Matcher) evalField(f *fieldProg, ev *event.Event) event.Value {
+	if f.slot >= 0 {
+		return ev.Fields[f.slot]
+	}
+	return m.vm.Eval(f.prog, &m.frame)
+}
+
+// numOf is an aggregate argument as a Num column value: nil (and a value
+// of another kind, which the checker rules out) is window.Missing; a NaN
+// gets math.NaN()'s payload, so that no value is taken for Missing.
+func numOf(v event.Value) float64 {
+	switch v.Kind() {
+	case event.KindFloat:
+		f := v.Float()
+		if f != f {
+			return math.NaN()
+		}
+		return f
+	case event.KindInt:
+		return float64(v.Int())
+	}
+	return window.Missing
+}
+
+// distinctKey is count_distinct's key of a value: exact for bool, int,
+// time and duration (the value itself) and float (its bits, -0 as 0, one
+// NaN); a 64-bit hash (fixed, so results are reproducible) for strings and
+// lists. Values of type any mix kinds, so the kind is part of the key.
+func distinctKey(v event.Value) uint64 {
+	switch v.Kind() {
+	case event.KindString:
+		return hashString(v.Str())
+	case event.KindList:
+		h := uint64(event.KindList)
+		for _, x := range v.List() {
+			h = mix64(h ^ distinctKey(x))
+		}
+		return h
+	case event.KindBool, event.KindInt, event.KindFloat, event.KindTime, event.KindDuration:
+		return payload(v)
+	}
+	return 0
+}
+
+// hashString is FNV-1a over 8-byte words, finished with mix64: fixed (no
+// seed), so count_distinct is reproducible; a collision (probability about
+// n²/2^65 for n distinct strings in a window) makes it one too low.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(len(s))
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ w) * 1099511628211
+		h ^= h >> 29
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return mix64(h)
+}
+
+// keyOf returns the key id of ev (m.frame set), creating its state if the
+// key is new; -1 if the rule refused the event.
+func (op *keyedOp) keyOf(ev *event.Event) int32 {
+	m := op.m
+	for j := range op.p.keys {
+		op.kv[j] = m.evalField(&op.p.keys[j], ev)
+	}
+	h := op.keys.hash(op.kv)
+	id := op.keys.find(op.kv, h)
+	if id >= 0 && !op.keys.dormant(id) {
+		return id
+	}
+	if m.cfg.MaxKeys > 0 && op.keys.Len() >= m.cfg.MaxKeys {
+		m.refuse(op, ev, ErrKeyLimit)
+		return -1
+	}
+	if id >= 0 {
+		op.keys.revive(id)
+	} else {
+		id = op.keys.insert(op.kv, h)
+	}
+	for int(id) >= len(op.state) {
+		op.state = append(op.state, keyState{due: noDeadline})
+		if op.p.mode != 0 {
+			op.outs = append(op.outs, outState{quiet: math.MinInt64})
+		}
+	}
+	op.births++
+	st := &op.state[id]
+	st.birth = op.births
+	if op.p.window.Kind != 0 {
+		if n := len(op.pool); n > 0 {
+			st.win = op.pool[n-1]
+			op.pool[n-1] = nil
+			op.pool = op.pool[:n-1]
+		} else {
+			st.win, _ = op.p.newWindow() // checked at Build
+		}
+	}
+	return id
+}
+
+// Emit receives a window result of key op.cur (window.Sink).
+func (op *keyedOp) Emit(r window.Result[event.Value]) {
+	p := op.p
+	if !r.Changed && p.window.Kind == WindowSliding {
+		return // a sliding window emits when its result changed
+	}
+	m := op.m
+	vars := op.frame.Vars
+	copy(vars, op.keys.key(op.cur))
+	for _, rd := range p.reads {
+		vars[rd.v] = readAggregate(r, rd)
+	}
+	if p.having != nil && !m.vm.EvalBool(p.having, &op.frame) {
+		return
+	}
+	d := m.derived(op.rule.ID, true)
+	for i, prog := range p.progs {
+		var v event.Value
+		if j := p.keyVar[i]; j >= 0 {
+			v = vars[j] // a key: copied, not evaluated
+		} else {
+			v = m.vm.Eval(prog, &op.frame)
+		}
+		if p.widen[i] && v.Kind() == event.KindInt {
+			v = event.FloatValue(v.Float())
+		}
+		d.Event.Fields[i] = v
+	}
+	if op.gate(op.cur, d, r.Time) {
+		m.emitKeyed(op, d, r.Time)
+	}
+}
+
+func readAggregate(r window.Result[event.Value], rd aggRead) event.Value {
+	switch rd.kind {
+	case readCount:
+		return event.IntValue(r.Count())
+	case readCountArg:
+		f, _ := r.Float(rd.agg)
+		return event.IntValue(int64(f))
+	case readInt:
+		if f, ok := r.Float(rd.agg); ok {
+			return event.IntValue(int64(f))
+		}
+	case readFloat:
+		if f, ok := r.Float(rd.agg); ok {
+			return event.FloatValue(f)
+		}
+	case readValue:
+		if v, ok := r.Value(rd.agg); ok {
+			return v
+		}
+	}
+	return event.Nil
+}
+
+// gate applies the output rate limit to result d of key id at time t: true
+// if d is to be emitted now; otherwise d is recycled or kept as pending.
+func (op *keyedOp) gate(id int32, d *Derived, t int64) bool {
+	p := op.p
+	switch p.mode {
+	case OutputFirst:
+		o := &op.outs[id]
+		if t < o.quiet {
+			op.m.recycle(d)
+			return false
+		}
+		o.quiet = satAdd(t, p.every)
+	case OutputLast:
+		o := &op.outs[id]
+		if o.pending && o.pendEnd <= t {
+			op.flushPending(id)
+		}
+		o.fields = append(o.fields[:0], d.Event.Fields...)
+		o.pending = true
+		o.pendEnd = satAdd(t, p.every-floorMod(t, p.every)) // the interval's end, without underflow
+		op.m.recycle(d)
+		return false
+	}
+	return true
+}
+
+func floorMod(a, b int64) int64 {
+	r := a % b
+	if r < 0 {
+		r += b
+	}
+	return r
+}
+
+// flushPending emits the pending result of key id (output last) at the end
+// of its interval.
+func (op *keyedOp) flushPending(id int32) {
+	m := op.m
+	o := &op.outs[id]
+	d := m.derived(op.rule.ID, true)
+	copy(d.Event.Fields, o.fields)
+	clear(o.fields) // drop references
+	o.pending = false
+	m.emitKeyed(op, d, o.pendEnd)
+}
+
+// emitKeyed stamps and emits a derived event of a keyed operator's rule at
+// time t, as the rule's emit node does.
+func (m *Matcher) emitKeyed(op *keyedOp, d *Derived, t int64) {
+	n := &m.exec[op.p.emit]
+	m.seq++
+	d.Event.Time, d.Event.Seq = t, m.seq
+	m.stats.Derived++
+	if subs := m.subs.derived[n.typ]; len(subs) > 0 {
+		m.deliver(subs, d)
+	}
+	if n.queue {
+		m.queue = append(m.queue, d)
+	} else {
+		m.recycle(d)
+	}
+}
+
+// settle schedules key id's next deadline, or frees the key when its
+// windows are empty and its output state idle.
+func (op *keyedOp) settle(id int32) {
+	m := op.m
+	st := &op.state[id]
+	due := int64(noDeadline)
+	empty := true
+	if st.win != nil {
+		if t, ok := st.win.NextDeadline(); ok {
+			due = t
+		}
+		empty = st.win.Empty()
+	}
+	if op.outs != nil {
+		o := &op.outs[id]
+		if o.pending {
+			empty = false
+			if due == noDeadline || o.pendEnd < due {
+				due = o.pendEnd
+			}
+		}
+		if o.quiet > m.now {
+			empty = false
+			if due == noDeadline {
+				due = o.quiet // only to free the key
+			}
+		}
+	}
+	if empty {
+		op.free(id)
+		return
+	}
+	m.keyed.schedule(m, op, id, due)
+}
+
+// free drops key id: its deadline, its window (reset, kept for reuse), its
+// output state and its entry in the key table.
+func (op *keyedOp) free(id int32) {
+	st := &op.state[id]
+	op.m.keyed.schedule(op.m, op, id, noDeadline)
+	if st.win != nil {
+		st.win.Reset()
+		op.pool = append(op.pool, st.win)
+		st.win = nil
+	}
+	if op.outs != nil {
+		o := &op.outs[id]
+		o.quiet, o.pending = math.MinInt64, false
+	}
+	op.keys.retire(id)
+}
+
+// schedule sets key id's entry in the deadline queue to due (noDeadline:
+// none) and keeps the matcher timer at the queue's earliest entry.
+func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
+	st := &op.state[id]
+	if due == st.due {
+		return
+	}
+	st.due = due
+	switch {
+	case due == noDeadline:
+		rt.q.cancel(st.qid)
+		st.qid = timerID{}
+	case !rt.q.reset(st.qid, due):
+		st.qid = rt.q.set(due, op.p.index, uint64(id))
+	}
+	if !rt.firing {
+		rt.sync(m)
+	}
+}
+
+func (rt *keyedRuntime) sync(m *Matcher) {
+	t, ok := rt.q.peek()
+	if !ok {
+		if rt.mtSet {
+			m.cancelTimer(rt.mt)
+			rt.mtSet = false
+		}
+		return
+	}
+	if rt.mtSet {
+		if rt.mtWhen == t {
+			return
+		}
+		if m.resetTimer(rt.mt, t) {
+			rt.mtWhen = t
+			return
+		}
+	}
+	rt.mt, rt.mtSet, rt.mtWhen = m.setTimer(t, rt.node, 0), true, t
+}
+
+// keyedFire advances every key due at or before now, in rule order, then
+// key order (see the top of this file).
+func (m *Matcher) keyedFire(now int64) {
+	rt := &m.keyed
+	rt.mtSet = false
+	rt.firing = true
+	rt.batch = rt.batch[:0]
+	for {
+		t, ok := rt.q.peek()
+		if !ok || t > now {
+			break
+		}
+		ft := rt.q.pop()
+		op := rt.ops[ft.node]
+		id := int32(ft.arg)
+		st := &op.state[id]
+		st.qid, st.due = timerID{}, noDeadline
+		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
+	}
+	slices.SortFunc(rt.batch, compareDue)
+	for _, b := range rt.batch {
+		op := rt.ops[b.op]
+		op.cur = b.id
+		if w := op.state[b.id].win; w != nil {
+			w.Advance(now, op)
+		}
+		if op.outs != nil {
+			if o := &op.outs[b.id]; o.pending && o.pendEnd <= now {
+				op.flushPending(b.id)
+			}
+		}
+		op.settle(b.id)
+	}
+	rt.firing = false
+	rt.sync(m)
+}
+
+// refuse records that a rule refused ev: counted, and delivered to the
+// refused stream.
+func (m *Matcher) refuse(op *keyedOp, ev *event.Event, err error) {
+	m.stats.Refused++
+	if len(m.subs.refused) == 0 {
+		return
+	}
+	op.rerr = RefusedError{Rule: op.rule.Name, Limit: m.cfg.MaxKeys, Err: err}
+	r := &m.rec
+	*r = Record{Stream: StreamRefused, Err: &op.rerr, Event: ev, Schema: m.types[ev.Type].schema, Field: -1}
+	m.deliverRecord(m.subs.refused, r)
+	*r = Record{}
+}
+
+// keyedSizeBytes estimates the heap bytes the keyed operators hold: key
+// tables, per-key state, windows (pooled ones included) and pending output.
+func (rt *keyedRuntime) sizeBytes() int {
+	b := 0
+	for _, op := range rt.ops {
+		b += op.keys.sizeBytes() + 48*cap(op.state) + 56*cap(op.outs) + 16*cap(op.pool)
+		for i := range op.state {
+			if w := op.state[i].win; w != nil {
+				b += w.SizeBytes()
+			}
+		}
+		for _, w := range op.pool {
+			b += w.SizeBytes()
+		}
+		for i := range op.outs {
+			b += 24 * cap(op.outs[i].fields)
+		}
+	}
+	return b
+}
