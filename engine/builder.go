@@ -47,8 +47,8 @@ func (b *Builder) ConstAt(pos Pos, name string, v event.Value) *Builder {
 
 // Rule starts a rule. Its clauses are added in order: From (required, first),
 // As, Where and WhereFunc (any number, all must hold), PartitionBy, Window,
-// Having, Emit (required), Output (see window_builder.go). Patterns will be
-// further clauses of the same kind.
+// Having, Emit (required), Output (see window_builder.go). A pattern rule
+// starts with Match instead of From (see pattern_builder.go).
 func (b *Builder) Rule(name string) *Rule {
 	r := &Rule{name: name, index: len(b.rules)}
 	b.rules = append(b.rules, r)
@@ -150,6 +150,8 @@ const (
 	clauseWindow
 	clauseHaving
 	clauseOutput
+	clauseMatch // pattern rules: pattern_builder.go
+	clauseTimeout
 )
 
 var clauseNames = [...]string{
@@ -162,6 +164,8 @@ var clauseNames = [...]string{
 	clauseWindow:    "window",
 	clauseHaving:    "having",
 	clauseOutput:    "output",
+	clauseMatch:     "match",
+	clauseTimeout:   "on timeout emit",
 }
 
 type clause struct {
@@ -170,8 +174,9 @@ type clause struct {
 	name   string // from, emit: the type; as: the alias; where func: the func's name
 	expr   string // where, having
 	fn     func(*event.Event) bool
-	fields []Field      // emit
-	k      *keyedClause // partition by, window, output
+	fields []Field       // emit
+	k      *keyedClause  // partition by, window, output
+	match  *PatternMatch // match
 }
 
 func (r *Rule) add(c clause) *Rule {

@@ -51,7 +51,8 @@ type ruleState struct {
 	producer []int // rules whose output this rule reads
 	ok       bool  // structure valid
 	compiled bool
-	keyed    *keyedRule // partition by, window, having, output: window_compile.go
+	keyed    *keyedRule   // partition by, window, having, output: window_compile.go
+	pat      *patternRule // match: pattern_compile.go
 
 	schema *event.Schema // type read
 	out    *event.Schema // type emitted
@@ -72,6 +73,7 @@ type compiler struct {
 	rules    []*ruleState
 	errs     ErrorList
 	seq      int
+	nPattern int // pattern rules compiled so far: their rank in dependency order
 }
 
 func (c *compiler) errorf(order int, pos Pos, rule string, sentinel error, format string, args ...any) {
@@ -186,6 +188,13 @@ func (c *compiler) structure() map[string][]int {
 		} else {
 			names[r.name] = r.pos
 		}
+		if isPatternRule(r) {
+			c.patternStructure(st, bad)
+			if st.emit != nil && st.emit.name != "" && !reservedTypes[st.emit.name] {
+				emitters[st.emit.name] = append(emitters[st.emit.name], i)
+			}
+			continue
+		}
 		hasFrom := false
 		for _, cl := range r.clauses {
 			hasFrom = hasFrom || cl.kind == clauseFrom
@@ -255,6 +264,10 @@ func (c *compiler) compileRules() {
 	emitters := c.structure()
 	// Resolve sources, and the dependencies between rules.
 	for i, st := range c.rules {
+		if st.pat != nil {
+			c.resolvePattern(i, st, emitters)
+			continue
+		}
 		if st.from == nil || st.from.name == "" {
 			continue
 		}
@@ -419,6 +432,10 @@ func (c *compiler) env(st *ruleState) *eval.Env {
 func (c *compiler) compileRule(i int) {
 	st := c.rules[i]
 	if !st.ok {
+		return
+	}
+	if st.pat != nil {
+		c.compilePatternRule(i, st)
 		return
 	}
 	st.schema = c.schemaOf(st.from.name)
@@ -665,10 +682,14 @@ func (c *compiler) graph() *Graph {
 	}
 	for i, st := range c.rules {
 		rid := int32(i)
+		if st.pat != nil {
+			c.graphPattern(g, rid, st)
+			continue
+		}
 		in := st.schema.ID
 		out := st.out.ID
 		g.derived[out] = true
-		info := RuleInfo{ID: rid, Name: st.r.name, Pos: st.r.pos, Source: in, Alias: st.alias, Emits: out}
+		info := RuleInfo{ID: rid, Name: st.r.name, Pos: st.r.pos, Source: in, Alias: st.alias, Emits: out, Reads: []int32{in}}
 		prev := in
 		for k, f := range st.filters {
 			var id int32
@@ -720,7 +741,7 @@ func (c *compiler) graph() *Graph {
 		}
 		g.exec = append(g.exec, execNode{op: n.Op, typ: n.Type, prog: n.prog, fn: n.fn, progs: n.progs, widen: n.widen, copy: n.copy,
 			memo: n.Op == OpFilter && n.fn == nil && len(n.Rules) > 1, plain: plain,
-			queue: (n.Op == OpEmit || n.Op == OpProject) && len(g.readers[n.Type]) > 0, keyed: n.keyed})
+			queue: (n.Op == OpEmit || n.Op == OpProject) && len(g.readers[n.Type]) > 0, keyed: n.keyed, pat: n.pat})
 	}
 	g.plans = make([][]rulePlan, nt)
 	for t, rids := range g.readers {
@@ -728,8 +749,8 @@ func (c *compiler) graph() *Graph {
 			p := rulePlan{rule: rid}
 			for _, id := range g.rules[rid].Chain {
 				switch n := g.exec[id]; n.op {
-				case OpWindow, OpOutput:
-					// Keyed rules run node by node (runRule).
+				case OpWindow, OpOutput, OpPattern:
+					// Keyed and pattern rules run node by node (runRule).
 					p.general = &g.rules[rid]
 				case OpFilter:
 					p.filters = append(p.filters, filterStep{fn: n.fn, prog: n.prog, id: id, memo: n.memo})

@@ -10,7 +10,7 @@ import (
 )
 
 // Op is the operation of a graph node. The matcher dispatches on it with a
-// switch; window, partition and pattern operators will be further ops.
+// switch.
 type Op uint8
 
 // The operations.
@@ -33,10 +33,14 @@ const (
 	OpWindow
 	// OpOutput rate-limits a filter rule's derived events per key.
 	OpOutput
+	// OpPattern keeps a pattern rule's partial matches per partition key
+	// (an engine/pattern Matcher each) and emits its matches through the
+	// rule's emit node: pattern_op.go.
+	OpPattern
 )
 
 var opNames = [...]string{OpSource: "source", OpFilter: "filter", OpProject: "project", OpEmit: "emit",
-	OpWindow: "window", OpOutput: "output"}
+	OpWindow: "window", OpOutput: "output", OpPattern: "pattern"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -65,6 +69,7 @@ type Node struct {
 	widen []bool                  // project: int results stored into float fields
 	copy  []int                   // project: per field, a source slot copied as is, or -1
 	keyed *keyedPlan              // window, output
+	pat   *patternPlan            // pattern
 }
 
 // execNode is the part of a node the matcher reads per event, kept compact
@@ -82,17 +87,18 @@ type execNode struct {
 	plain bool // project: every field is a source field copied as is
 	queue bool // project, emit: some rule reads the emitted type
 
-	keyed *keyedPlan // window, output
+	keyed *keyedPlan   // window, output
+	pat   *patternPlan // pattern
 }
 
 // rulePlan is a rule as the matcher runs it: its filters in order, then
 // its projection and emit, copied out of the node slice so an event walks
 // one small struct with no lookups by node id and no dispatch on the op.
 // plans[t] holds the plans of the rules that read type t, in rule order.
-// (Window and pattern operators, when they come, extend the plan.)
+// Window, output and pattern rules set general and run node by node.
 type rulePlan struct {
 	rule    int32
-	general *RuleInfo // non-nil: a window or output rule, run node by node
+	general *RuleInfo // non-nil: a window, output or pattern rule, run node by node
 	filters []filterStep
 	proj    execNode
 	emit    execNode
@@ -116,6 +122,9 @@ type RuleInfo struct {
 	Alias  string  // source alias, "" if none
 	Emits  int32   // type emitted
 	Chain  []int32 // nodes run for each event of Source, in order
+	// Reads lists every type the rule reads: Source for a from rule, the
+	// element types of a pattern rule in first-use order.
+	Reads []int32
 }
 
 // Graph is a compiled program: event types, rules and the operator graph.
@@ -133,7 +142,8 @@ type Graph struct {
 	consts   []constDecl
 	maxLate  time.Duration
 	nFilters int
-	keyed    []*keyedPlan // window and output operators, in rule order
+	keyed    []*keyedPlan   // window and output operators, in rule order
+	patterns []*patternPlan // pattern operators, in rule order
 }
 
 // Registry returns the event types: declared ones in declaration order, then
@@ -230,6 +240,8 @@ func (g *Graph) String() string {
 			}
 		case OpWindow, OpOutput:
 			writeKeyed(&b, n)
+		case OpPattern:
+			writePattern(&b, n)
 		case OpProject:
 			b.WriteString(" {")
 			for i, f := range n.Fields {
@@ -262,8 +274,19 @@ func (g *Graph) String() string {
 		b.WriteString(strconv.Itoa(int(r.ID)))
 		b.WriteByte(' ')
 		b.WriteString(r.Name)
-		b.WriteString(": from ")
-		b.WriteString(g.reg.ByID(r.Source).Name)
+		if g.exec[r.Chain[0]].op == OpPattern {
+			b.WriteString(": match")
+			for i, t := range r.Reads {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte(' ')
+				b.WriteString(g.reg.ByID(t).Name)
+			}
+		} else {
+			b.WriteString(": from ")
+			b.WriteString(g.reg.ByID(r.Source).Name)
+		}
 		b.WriteString(" emit ")
 		b.WriteString(g.reg.ByID(r.Emits).Name)
 		writeIDs(&b, " chain ", r.Chain)

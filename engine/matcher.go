@@ -36,8 +36,15 @@ type Config struct {
 	// each filter rule with an output rate limit). An event with a new key
 	// beyond it is refused by that rule: counted in Stats.Refused and sent
 	// to the refused stream (SubscribeRefused) with ErrKeyLimit; other
-	// rules still process it. 0: unbounded.
+	// rules still process it. 0: unbounded. Pattern rules' keys are
+	// bounded the same way.
 	MaxKeys int
+	// MaxPartials bounds the partial matches of each partition key of each
+	// pattern rule (engine/pattern's Config.MaxPartials; 0: its default,
+	// 10000). Partial matches beyond it are not started: the event is
+	// reported on the refused stream with ErrPartialLimit and counted in
+	// Stats.Refused; matches may then be missed.
+	MaxPartials int
 }
 
 // Stats are a matcher's counters. In == Processed + Late + Invalid + Buffered
@@ -56,8 +63,8 @@ type Stats struct {
 	EvalErrors uint64 // expression runtime errors (the value was nil)
 	Watermark  int64  // current watermark, Unix nanoseconds; math.MinInt64 before any event
 
-	Refused uint64 // events a rule refused (refused stream): key limit, time out of window range
-	Keys    uint64 // live partition keys of window rules and output rate limits
+	Refused uint64 // events a rule refused (refused stream): key limit, time out of window range, partial match limit
+	Keys    uint64 // live partition keys of window rules, output rate limits and pattern rules
 }
 
 // Matcher runs events through a Graph. It is NOT safe for concurrent use:
@@ -101,6 +108,7 @@ type Matcher struct {
 	stats     Stats
 	timerHook func(firedTimer) // tests: called for timers of no operator
 	keyed     keyedRuntime     // window rules and output rate limits: window_op.go
+	patterns  patternRuntime   // pattern rules: pattern_op.go
 }
 
 // typeInfo is what Process reads for each event of a type, in one place.
@@ -170,6 +178,7 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 	m.input.RuleID = -1
 	m.subs.init(g)
 	m.keyed.init(m)
+	m.patterns.init(m)
 	return m
 }
 
@@ -186,7 +195,7 @@ func (m *Matcher) Stats() Stats {
 	s.Buffered = uint64(m.buf.len())
 	s.EvalErrors = m.vm.Errors()
 	s.Watermark = m.wm
-	s.Keys = m.keyed.liveKeys()
+	s.Keys = m.keyed.liveKeys() + m.patterns.liveKeys()
 	return s
 }
 
@@ -430,6 +439,7 @@ func (m *Matcher) Close() error {
 	m.busy = true
 	m.wm = math.MaxInt64
 	m.drain()
+	m.patternClose()
 	m.closed = true
 	m.busy = false
 	m.subs.closeAll()
@@ -535,6 +545,8 @@ func (m *Matcher) fire(t firedTimer) {
 		// Window and pattern operators handle their timers here.
 		case OpWindow, OpOutput:
 			m.keyedFire(t.when)
+		case OpPattern:
+			m.patternFire(t.when)
 		}
 	}
 	if m.timerHook != nil {
@@ -658,6 +670,9 @@ func (m *Matcher) runRule(r *RuleInfo, ev *event.Event) {
 			}
 		case OpWindow:
 			m.windowEvent(n, ev)
+			return
+		case OpPattern:
+			m.patternEvent(n, ev)
 			return
 		case OpOutput:
 			if !m.outputGate(n, ev, d) {

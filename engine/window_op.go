@@ -67,6 +67,9 @@ func (e *RefusedError) Reason() string {
 	case errors.Is(e.Err, ErrKeyLimit):
 		return "rule " + e.Rule + " refused the event: it has " + strconv.Itoa(e.Limit) +
 			" partition keys, the limit (Config.MaxKeys)"
+	case errors.Is(e.Err, ErrPartialLimit):
+		return "rule " + e.Rule + " dropped partial matches of the event's partition: it holds " + strconv.Itoa(e.Limit) +
+			", the limit (Config.MaxPartials)"
 	case errors.Is(e.Err, ErrWindowTime):
 		return "rule " + e.Rule + " refused the event: its time is within one window length of the limits of int64 nanoseconds (years 1677 and 2262)"
 	}

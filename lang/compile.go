@@ -6,9 +6,6 @@ import (
 	"github.com/cepengine/cep/engine"
 )
 
-// ErrNotRunnable marks a checked rule the engine cannot run yet.
-var ErrNotRunnable = errors.New("lang: rule kind not supported by the engine yet")
-
 // Compile turns a checked program into the engine's operator graph through
 // the engine's builder API, the same API a Go program uses. Every rule is
 // compiled; all errors are reported as an ErrorList with rule-file
@@ -34,18 +31,12 @@ func Compile(p *Program) (*engine.Graph, error) {
 	for _, c := range p.Consts {
 		b.ConstAt(enginePos(c.Decl.Pos), c.Name, c.Value)
 	}
-	var errs ErrorList
 	for _, ri := range p.Rules {
-		switch ri.Kind {
-		case FilterRule, WindowRule:
-		case PatternRule:
-			errs.Add(ri.Decl.Match().Pos, "rule %s: pattern rules cannot run yet: the engine runs filter and window rules (%v)", ri.Name, ErrNotRunnable)
+		if ri.Kind == PatternRule {
+			compileMatch(b, ri) // compile_pattern.go
 			continue
 		}
 		compileFrom(b, ri)
-	}
-	if len(errs) > 0 {
-		return nil, errs.Err()
 	}
 	g, err := b.Build()
 	if err != nil {

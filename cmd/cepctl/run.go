@@ -17,16 +17,17 @@ import (
 )
 
 type runFlags struct {
-	input     string
-	typeField string
-	timeUnit  string
-	clock     string
-	explain   bool
-	late      string
-	invalid   string
-	summary   string
-	quiet     bool
-	maxKeys   int
+	input       string
+	typeField   string
+	timeUnit    string
+	clock       string
+	explain     bool
+	late        string
+	invalid     string
+	summary     string
+	quiet       bool
+	maxKeys     int
+	maxPartials int
 }
 
 // The values of --summary.
@@ -72,8 +73,8 @@ At the end a summary goes to standard error: events in, derived out, late,
 invalid, expression errors, and elapsed time with events/s (--summary).
 
 Exit status: 0 when the input was read to its end (late and invalid
-records included), 1 when the rules have errors or cannot run yet (window
-and pattern rules) or output fails, 2 on a usage error or a file that
+records included), 1 when the rules have errors or cannot run yet (on
+timeout emit) or output fails, 2 on a usage error or a file that
 cannot be read.`,
 		Example: `  cepctl run rules/security.cep --input events.jsonl
   tail -f events.jsonl | cepctl run shop/ --late late.jsonl --invalid bad.jsonl
@@ -91,6 +92,7 @@ cannot be read.`,
 	fl.StringVar(&f.clock, "clock", "event", "event: time from the types' time fields; processing: every event takes its arrival time")
 	fl.BoolVar(&f.explain, "explain", false, "add to each derived event the input events it was made from")
 	fl.IntVar(&f.maxKeys, "max-keys", 0, "at most `N` keys per rule; events with a new key beyond it are refused and reported (0: no limit)")
+	fl.IntVar(&f.maxPartials, "max-partials", 0, "at most `N` partial matches per key of a pattern rule; beyond it they are dropped and the event reported (0: 10000)")
 	fl.StringVar(&f.late, "late", "", "write late events to `FILE` as JSON Lines (default: lines on standard error)")
 	fl.StringVar(&f.invalid, "invalid", "", "write invalid records to `FILE` as JSON Lines (default: lines on standard error)")
 	fl.StringVar(&f.summary, "summary", summaryFull, "summary on standard error: full (with timing), counts (deterministic) or none")
@@ -209,7 +211,8 @@ func (s *streams) runRules(args []string, f runFlags) (err error) {
 	if err != nil {
 		return err
 	}
-	// Events a rule refused (its key limit, engine.Config.MaxKeys) are
+	// Events a rule refused (its key limit, engine.Config.MaxKeys, or its
+	// partial match limit, MaxPartials) are
 	// reported on standard error like late and invalid records.
 	refused, err := recordSink("", errw, files)
 	if err != nil {
@@ -220,6 +223,7 @@ func (s *streams) runRules(args []string, f runFlags) (err error) {
 		Clock:          wallClock{start: time.Now()},
 		ProcessingTime: cfg.processing,
 		MaxKeys:        f.maxKeys,
+		MaxPartials:    f.maxPartials,
 		Explain:        f.explain,
 	})
 	out := bufio.NewWriterSize(s.stdout, 64<<10)

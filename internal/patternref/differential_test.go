@@ -17,131 +17,15 @@ import (
 	"github.com/cepengine/cep/lang/scripttest"
 )
 
-// toSpec converts a checked pattern rule into engine/pattern's description.
+// toSpec converts a checked pattern rule into engine/pattern's description
+// with lang's converter (the one lang.Compile uses), and sets Having to the
+// checker's program (the engine compiles its own over the match).
 func toSpec(r *lang.RuleInfo) (*pattern.Spec, error) {
-	pi := r.Pattern
-	s := &pattern.Spec{Within: r.Within, WithinGap: r.WithinGap, Bound: pi.Bound, Lists: pi.Lists, SkipTarget: -1}
-	for _, el := range pi.Elements {
-		e := pattern.Element{Name: el.Elem.Type.Name, Type: el.Type.Schema.ID, Negated: el.Negated, Min: 1, Max: 1, Slot: -1}
-		if el.Cond != nil {
-			e.Cond = el.Cond.Program
-		}
-		if el.Until != nil {
-			e.Until = el.Until.Program
-		}
-		if a := el.Alias; a != nil {
-			e.Slot, e.List = a.Slot, a.List
-		}
-		s.Elements = append(s.Elements, e)
-	}
-	root, err := convertPattern(pi, s, pi.Pattern)
-	if err != nil {
-		return nil, err
-	}
-	s.Root = root
-	switch r.Skip.Kind {
-	case lang.SkipPastLast:
-		s.Skip = pattern.SkipPastLast
-	case lang.SkipNone:
-		s.Skip = pattern.SkipNone
-	case lang.SkipToNext:
-		s.Skip = pattern.SkipToNext
-	case lang.SkipToFirst:
-		s.Skip, s.SkipTarget = pattern.SkipToFirst, r.Skip.Target.Element.Index
-	case lang.SkipToLast:
-		s.Skip, s.SkipTarget = pattern.SkipToLast, r.Skip.Target.Element.Index
-	}
+	s := lang.PatternSpec(r)
 	if r.Having != nil {
 		s.Having = r.Having.Program
 	}
 	return s, nil
-}
-
-func convertPattern(pi *lang.PatternInfo, s *pattern.Spec, p *lang.Pattern) (pattern.Node, error) {
-	if len(p.Alts) > 1 {
-		n := pattern.Node{Kind: pattern.NodeAlternation}
-		for _, seq := range p.Alts {
-			c, err := convertSeq(pi, s, seq)
-			if err != nil {
-				return n, err
-			}
-			n.Children = append(n.Children, c)
-		}
-		return n, nil
-	}
-	return convertSeq(pi, s, p.Alts[0])
-}
-
-func convertSeq(pi *lang.PatternInfo, s *pattern.Spec, seq *lang.Sequence) (pattern.Node, error) {
-	n := pattern.Node{Kind: pattern.NodeSequence}
-	for _, st := range seq.Steps {
-		var c pattern.Node
-		if len(st.Term.Factors) > 1 {
-			c.Kind = pattern.NodeAll
-			for _, f := range st.Term.Factors {
-				fc, err := convertFactor(pi, s, f)
-				if err != nil {
-					return n, err
-				}
-				c.Children = append(c.Children, fc)
-			}
-		} else {
-			fc, err := convertFactor(pi, s, st.Term.Factors[0])
-			if err != nil {
-				return n, err
-			}
-			c = fc
-		}
-		switch st.Edge {
-		case lang.Relaxed:
-			c.Edge = pattern.Relaxed
-		case lang.AnyEdge:
-			c.Edge = pattern.Any
-		}
-		n.Children = append(n.Children, c)
-	}
-	return n, nil
-}
-
-func convertFactor(pi *lang.PatternInfo, s *pattern.Spec, f *lang.Factor) (pattern.Node, error) {
-	var n pattern.Node
-	var q struct {
-		on       bool
-		min, max int
-		mode     pattern.Mode
-		loop     pattern.LoopKind
-	}
-	if f.Quant != nil {
-		q.on = true
-		q.min, q.max = f.Quant.Bounds()
-		if f.Quant.Greedy() {
-			q.mode = pattern.Greedy
-		} else if f.Quant.Reluctant() {
-			q.mode = pattern.Reluctant
-		}
-		q.loop = map[string]pattern.LoopKind{"": pattern.LoopDefault, "consecutive": pattern.LoopConsecutive, "relaxed": pattern.LoopRelaxed, "any": pattern.LoopAny}[f.Quant.Loop]
-	}
-	if f.Group != nil {
-		g, err := convertPattern(pi, s, f.Group)
-		if err != nil {
-			return n, err
-		}
-		if g.Kind == pattern.NodeSequence && len(g.Children) == 1 && !q.on {
-			return g.Children[0], nil
-		}
-		g.Quantified, g.Min, g.Max, g.Mode, g.Loop = q.on, q.min, q.max, q.mode, q.loop
-		if !q.on {
-			g.Quantified = false
-		}
-		return g, nil
-	}
-	el := pi.Element(f.Elem)
-	n = pattern.Node{Kind: pattern.NodeElement, Element: el.Index}
-	e := &s.Elements[el.Index]
-	if q.on {
-		e.Quantified, e.Min, e.Max, e.Mode, e.Loop = true, q.min, q.max, q.mode, q.loop
-	}
-	return n, nil
 }
 
 // got is one match as compared: per element the input indexes, and the time.

@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/cepengine/cep/engine/pattern"
+)
+
+// The builder clauses of pattern rules. A pattern rule is
+//
+//	b.Rule("brute_force").Match(engine.PatternMatch{Spec: spec,
+//		Types:   []string{"Login", "Login"},
+//		Aliases: []engine.PatternAlias{{Name: "f", Type: "Login", Slot: 0, List: true}}}).
+//		PartitionBy("user").
+//		Having("len(f) >= 3").
+//		Emit("Alert", engine.Field{Name: "user"}, engine.Field{Name: "n", Expr: "len(f)"})
+//
+// Clauses come in that order: Match (first, in place of From), PartitionBy
+// (any number of calls) or the per-type keys of PatternMatch.Keys, Having,
+// Emit, OnTimeoutEmit. The pattern itself is an engine/pattern Spec: its
+// element conditions are compiled programs (lang compiles them from the
+// rule language); Having and the emitted fields are expression texts,
+// compiled here over the match: the aliases (single events and lists, as
+// the Spec's slots say), the named partition keys and the constants.
+
+// ErrUnsupported marks a rule the engine cannot run yet (on timeout emit).
+var ErrUnsupported = errors.New("engine: not supported yet")
+
+// PatternMatch describes what a pattern rule matches.
+type PatternMatch struct {
+	// Spec is the pattern. Its elements' Type ids are ignored: Types names
+	// each element's event type, and Build resolves the names. Build does
+	// not modify Spec; it compiles a copy (with Having set).
+	Spec *pattern.Spec
+	// Types holds the event type of each element of Spec.Elements.
+	Types []string
+	// Aliases are the names Having and Emit see: each an event of Type in
+	// Frame.Bound[Slot], or (List) a list of them in Frame.Lists[Slot].
+	Aliases []PatternAlias
+	// Keys are partition keys given per type, for patterns whose types
+	// name the key differently; PartitionBy adds keys that every type
+	// computes with the same expression.
+	Keys []PatternKey
+}
+
+// PatternAlias is a name a pattern binds.
+type PatternAlias struct {
+	Name string
+	Type string
+	Slot int
+	List bool
+}
+
+// PatternKey is one partition key of a pattern rule: its name in Having
+// and Emit ("" when it has none) and its expression over each type the
+// pattern reads (type name to expression; every read type needs one).
+type PatternKey struct {
+	Name  string
+	Exprs map[string]string
+	Pos   Pos
+}
+
+// Match makes the rule a pattern rule. It replaces From: the rule reads
+// every type its pattern's elements name, and its partial matches are kept
+// per partition key.
+func (r *Rule) Match(m PatternMatch) *Rule {
+	cp := m
+	cp.Types = append([]string(nil), m.Types...)
+	cp.Aliases = append([]PatternAlias(nil), m.Aliases...)
+	cp.Keys = append([]PatternKey(nil), m.Keys...)
+	return r.add(clause{kind: clauseMatch, match: &cp})
+}
+
+// OnTimeoutEmit declares what a pattern rule emits for a partial match that
+// runs out of its within. The engine does not run it yet: Build reports it
+// (ErrUnsupported).
+func (r *Rule) OnTimeoutEmit(typeName string, fields ...Field) *Rule {
+	return r.add(clause{kind: clauseTimeout, name: typeName, fields: append([]Field(nil), fields...)})
+}

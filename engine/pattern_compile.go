@@ -1,0 +1,442 @@
+package engine
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cepengine/cep/engine/eval"
+	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/engine/pattern"
+)
+
+// patternRule gathers a pattern rule's clauses while the compiler checks
+// its structure.
+type patternRule struct {
+	match   *clause
+	keys    []keyDecl // partition by: the same expression for every type
+	having  *clause
+	timeout *clause
+	reads   []string // the types the elements name, first use first
+	plan    *patternPlan
+}
+
+// patternPlan is the immutable compiled form of a pattern operator. Every
+// matcher of the graph runs it with its own patternOp state.
+type patternPlan struct {
+	index int32 // among the graph's pattern operators, in rule order
+	rule  int32
+	node  int32
+	emit  int32
+	rank  int // in dependency order: Close flushes upstream rules first
+
+	pat   *pattern.Pattern
+	reads []int32       // type ids read, first use first
+	keys  [][]fieldProg // per type id: the partition keys over its events (nil: not read)
+
+	// Until graph() registers the derived types, their schemas have no
+	// id: the compiler keeps schemas, and graphPattern resolves the ids
+	// (reads, keys, the elements' types) and compiles the pattern.
+	spec        pattern.Spec
+	elemSchemas []*event.Schema // per element
+	readSchemas []*event.Schema // per type read
+	readKeys    [][]fieldProg   // per type read: its keys
+	nKeys       int
+	progs       []*eval.Program // emitted fields, over the match frame
+	widen       []bool
+	desc        string // Graph.String
+}
+
+func isPatternRule(r *Rule) bool { return len(r.clauses) > 0 && r.clauses[0].kind == clauseMatch }
+
+// patternStructure checks the clause order of a pattern rule: match, keys,
+// having, emit, on timeout emit.
+func (c *compiler) patternStructure(st *ruleState, bad func(Pos, error, string, ...any)) {
+	pr := &patternRule{}
+	st.pat = pr
+	rank := map[clauseKind]int{clauseMatch: 1, clausePartition: 2, clauseHaving: 3, clauseEmit: 4, clauseTimeout: 5}
+	last := clauseKind(0)
+	for j := range st.r.clauses {
+		cl := &st.r.clauses[j]
+		if r, known := rank[cl.kind]; known && r < rank[last] {
+			bad(cl.pos, ErrRule, "%s clause after %s; a pattern rule's clauses are match, partition by, having, emit, on timeout emit", clauseNames[cl.kind], clauseNames[last])
+			continue
+		}
+		switch cl.kind {
+		case clauseMatch:
+			if pr.match != nil {
+				bad(cl.pos, ErrRule, "second match clause; a rule has one pattern")
+				continue
+			}
+			pr.match = cl
+			m := cl.match
+			switch {
+			case m.Spec == nil:
+				bad(cl.pos, ErrRule, "match without a pattern spec")
+			case len(m.Types) != len(m.Spec.Elements):
+				bad(cl.pos, ErrRule, "match names %d types for %d elements; want one type per element", len(m.Types), len(m.Spec.Elements))
+			}
+			for _, t := range m.Types {
+				if !slices.Contains(pr.reads, t) {
+					pr.reads = append(pr.reads, t)
+				}
+			}
+		case clausePartition:
+			if len(cl.k.keys) == 0 {
+				bad(cl.pos, ErrRule, "partition by without keys")
+			}
+			for _, e := range cl.k.keys {
+				if strings.TrimSpace(e) == "" {
+					bad(cl.pos, ErrExpr, "empty partition key")
+					continue
+				}
+				pr.keys = append(pr.keys, keyDecl{expr: e, pos: cl.pos})
+			}
+		case clauseHaving:
+			if pr.having != nil {
+				bad(cl.pos, ErrRule, "second having clause; combine the conditions with and")
+				continue
+			}
+			pr.having = cl
+			if strings.TrimSpace(cl.expr) == "" {
+				bad(cl.pos, ErrExpr, "empty having expression")
+			}
+		case clauseEmit:
+			if st.emit != nil {
+				bad(cl.pos, ErrRule, "second emit clause")
+				continue
+			}
+			st.emit = cl
+			switch {
+			case cl.name == "":
+				bad(cl.pos, ErrRule, "emit clause without an event type")
+			case reservedTypes[cl.name]:
+				bad(cl.pos, ErrReserved, "cannot emit %q: the name is reserved for the built-in stream", cl.name)
+			}
+		case clauseTimeout:
+			pr.timeout = cl
+			bad(cl.pos, ErrUnsupported, "on timeout emit is not supported by the engine yet; remove the clause (the rule then emits only complete matches)")
+		default:
+			bad(cl.pos, ErrRule, "%s clause in a pattern rule; a pattern rule has match, partition by, having, emit", clauseNames[cl.kind])
+		}
+		last = cl.kind
+	}
+	if st.emit == nil {
+		bad(st.r.pos, ErrRule, "rule has no emit clause")
+	}
+}
+
+// resolvePattern resolves the types a pattern rule reads, and the rules it
+// depends on.
+func (c *compiler) resolvePattern(i int, st *ruleState, emitters map[string][]int) {
+	pr := st.pat
+	if pr.match == nil {
+		return
+	}
+	for _, name := range pr.reads {
+		_, declared := c.declared[name]
+		prod, emitted := emitters[name]
+		if !declared && !emitted {
+			c.errorf(i, pr.match.pos, st.r.name, ErrUnknownType, "unknown event type %s%s", name, suggest(name, c.typeNames(emitters)))
+			st.ok = false
+			continue
+		}
+		for _, p := range prod {
+			if !slices.Contains(st.producer, p) {
+				st.producer = append(st.producer, p)
+			}
+		}
+	}
+}
+
+// compilePatternRule compiles a pattern rule: the element types, the
+// partition keys per type, having and the emitted fields over the match,
+// the pattern itself and the emitted type.
+func (c *compiler) compilePatternRule(i int, st *ruleState) {
+	pr := st.pat
+	m := pr.match.match
+	name := st.r.name
+	schemas := map[string]*event.Schema{}
+	for _, t := range pr.reads {
+		s := c.schemaOf(t)
+		if s == nil {
+			return // broken type, reported where it broke
+		}
+		schemas[t] = s
+	}
+	spec := *m.Spec
+	spec.Elements = slices.Clone(m.Spec.Elements)
+	for k := range spec.Elements {
+		spec.Elements[k].Type = schemas[m.Types[k]].ID
+	}
+	ok := true
+	plan := &patternPlan{rule: int32(i), rank: c.nPattern}
+	c.nPattern++
+	for k := range spec.Elements {
+		plan.elemSchemas = append(plan.elemSchemas, schemas[m.Types[k]])
+	}
+	for _, t := range pr.reads {
+		plan.readSchemas = append(plan.readSchemas, schemas[t])
+	}
+	plan.readKeys = make([][]fieldProg, len(pr.reads))
+
+	// The keys: those of partition by apply to every type; PatternKeys
+	// give an expression per type.
+	type keySpec struct {
+		name  string
+		exprs map[string]string
+		pos   Pos
+	}
+	var keys []keySpec
+	for _, kd := range pr.keys {
+		text := strings.TrimSpace(kd.expr)
+		// Its name: the field it reads, when it is a plain field (user,
+		// Type.user) of every type, of one name.
+		ks := keySpec{exprs: map[string]string{}, pos: kd.pos}
+		for r, t := range pr.reads {
+			ks.exprs[t] = kd.expr
+			tmp := &ruleState{schema: schemas[t]}
+			nm := c.keyName(tmp, text)
+			if r == 0 {
+				ks.name = nm
+			} else if nm != ks.name {
+				ks.name = ""
+			}
+		}
+		keys = append(keys, ks)
+	}
+	for _, k := range m.Keys {
+		keys = append(keys, keySpec{name: k.Name, exprs: k.Exprs, pos: k.Pos})
+	}
+	plan.nKeys = len(keys)
+	out := eval.NewEnv()
+	seenName := map[string]bool{}
+	for j, k := range keys {
+		var typ event.Type
+		for ti, t := range pr.reads {
+			expr, has := k.exprs[t]
+			if !has || strings.TrimSpace(expr) == "" {
+				c.errorf(i, k.pos, name, ErrExpr, "partition key %d has no expression for %s; every type the pattern reads needs one", j+1, t)
+				ok = false
+				continue
+			}
+			s := schemas[t]
+			env := c.keyEnv(&ruleState{schema: s})
+			p, err := eval.Compile(expr, env, eval.NoAggregates(), eval.Clause("partition by"))
+			if err != nil {
+				c.exprErrors(i, k.pos, "partition key on "+t, expr, err)
+				ok = false
+				continue
+			}
+			pt := p.Type()
+			if pt.Kind == event.KindList {
+				c.errorf(i, k.pos, name, ErrExpr, "partition key %s is a list (%s); a key must be a single value", strings.TrimSpace(expr), pt)
+				ok = false
+				continue
+			}
+			if ti == 0 || typ.Kind == event.KindNil || typ.Kind == event.KindAny {
+				typ = pt
+			}
+			tmp := &ruleState{schema: s}
+			plan.readKeys[ti] = append(plan.readKeys[ti], fieldProg{prog: p, slot: c.copySlot(tmp, keyField(tmp, strings.TrimSpace(expr)))})
+		}
+		if typ.Kind == event.KindNil {
+			typ = event.Any
+		}
+		if k.name != "" && !seenName[k.name] {
+			seenName[k.name] = true
+			out.Var(k.name, typ, j)
+		}
+	}
+	for _, a := range m.Aliases {
+		s, found := schemas[a.Type]
+		if !found {
+			s = c.schemaOf(a.Type)
+		}
+		if s == nil {
+			c.errorf(i, pr.match.pos, name, ErrUnknownType, "alias %s has type %s, which the pattern does not read", a.Name, a.Type)
+			ok = false
+			continue
+		}
+		if a.List {
+			out.ListAlias(a.Name, s, a.Slot)
+		} else {
+			out.Alias(a.Name, s, a.Slot)
+		}
+	}
+	for _, kc := range c.consts {
+		out.Const(kc.name, kc.val)
+	}
+	if h := pr.having; h != nil {
+		p, err := eval.Compile(h.expr, out, eval.ExpectBool(), eval.NoAggregates(), eval.Clause("having"))
+		if err != nil {
+			c.exprErrors(i, h.pos, "having", h.expr, err)
+			ok = false
+		}
+		spec.Having = p
+	}
+	seen := map[string]bool{}
+	var fields []event.Field
+	for _, f := range st.emit.fields {
+		if f.Expr == "" {
+			f.Expr = f.Name
+		}
+		st.fields = append(st.fields, f)
+		switch {
+		case f.Name == "":
+			c.errorf(i, f.Pos, name, ErrRule, "emitted field without a name")
+			ok = false
+			continue
+		case reservedOutput[f.Name]:
+			c.errorf(i, f.Pos, name, ErrReserved, "emitted field name %q is reserved for the output record; rename it", f.Name)
+			ok = false
+			continue
+		case seen[f.Name]:
+			c.errorf(i, f.Pos, name, ErrDuplicate, "field %s emitted twice", f.Name)
+			ok = false
+			continue
+		}
+		seen[f.Name] = true
+		p, err := eval.Compile(f.Expr, out, eval.NoAggregates(), eval.Clause("emit"))
+		if err != nil {
+			c.exprErrors(i, f.Pos, "field "+f.Name, f.Expr, err)
+			ok = false
+			continue
+		}
+		t := p.Type()
+		if t.Kind == event.KindNil {
+			t = event.Any
+		}
+		plan.progs = append(plan.progs, p)
+		fields = append(fields, event.Field{Name: f.Name, Type: t})
+	}
+	if !ok {
+		return
+	}
+	// Checked here; compiled again by graphPattern with the final ids.
+	if _, err := pattern.Compile(&spec); err != nil {
+		c.errorf(i, pr.match.pos, name, ErrRule, "%v", err)
+		return
+	}
+	plan.spec = spec
+	plan.widen = make([]bool, len(fields))
+	out2 := st.emit.name
+	if decl, isDecl := c.declared[out2]; isDecl {
+		if decl == nil {
+			return
+		}
+		if msg := matchDeclared(decl, fields, plan.widen); msg != "" {
+			c.errorf(i, st.emit.pos, name, ErrSchemaMismatch, "emits %s %s, but %s is declared %s: %s", out2, fieldList(fields), out2, fieldList(decl.Fields), msg)
+			return
+		}
+		st.out = decl
+	} else if t, found := c.inferred[out2]; found {
+		if msg := matchInferred(t.schema.Fields, fields); msg != "" {
+			c.errorf(i, st.emit.pos, name, ErrSchemaMismatch, "emits %s %s, but rule %s emits %s %s: %s; declare %s to pin its fields", out2, fieldList(fields), c.rules[t.first].r.name, out2, fieldList(t.schema.Fields), msg, out2)
+			return
+		}
+		st.out = t.schema
+	} else {
+		st.out = event.NewSchema(out2, fields, "", 0)
+		c.inferred[out2] = &inferredType{schema: st.out, first: i}
+	}
+	st.schema = schemas[pr.reads[0]]
+	plan.desc = describePattern(m, &spec, len(keys))
+	pr.plan = plan
+	st.compiled = true
+}
+
+// describePattern is a pattern node's spec in Graph.String.
+func describePattern(m *PatternMatch, s *pattern.Spec, nKeys int) string {
+	var b strings.Builder
+	b.WriteString("match")
+	for k, el := range s.Elements {
+		b.WriteByte(' ')
+		if el.Negated {
+			b.WriteString("not ")
+		}
+		b.WriteString(m.Types[k])
+		if el.Quantified {
+			b.WriteString("{" + strconv.Itoa(el.Min) + ",")
+			if el.Max >= 0 {
+				b.WriteString(strconv.Itoa(el.Max))
+			}
+			b.WriteByte('}')
+		}
+	}
+	if s.Within > 0 {
+		b.WriteString(" within ")
+		if s.WithinGap {
+			b.WriteString("gap ")
+		}
+		b.WriteString(formatDuration(s.Within))
+	}
+	if nKeys > 0 {
+		b.WriteString(" by " + strconv.Itoa(nKeys) + " keys")
+	}
+	if s.Having != nil {
+		b.WriteString(" having `" + strings.TrimSpace(s.Having.Source()) + "`")
+	}
+	return b.String()
+}
+
+// graphPattern lays out a pattern rule: its pattern node, fed by the
+// source of every type it reads, and its emit node.
+func (c *compiler) graphPattern(g *Graph, rid int32, st *ruleState) {
+	plan := st.pat.plan
+	maxType := int32(0)
+	for _, s := range plan.readSchemas {
+		plan.reads = append(plan.reads, s.ID)
+		maxType = max(maxType, s.ID)
+	}
+	plan.keys = make([][]fieldProg, maxType+1)
+	for r, s := range plan.readSchemas {
+		plan.keys[s.ID] = plan.readKeys[r]
+	}
+	for k, s := range plan.elemSchemas {
+		plan.spec.Elements[k].Type = s.ID
+	}
+	cp, err := pattern.Compile(&plan.spec)
+	if err != nil {
+		panic("engine: pattern checked at compile time fails with the final type ids: " + err.Error())
+	}
+	plan.pat = cp
+	out := st.out.ID
+	g.derived[out] = true
+	info := RuleInfo{ID: rid, Name: st.r.name, Pos: st.r.pos, Source: plan.reads[0], Emits: out, Reads: plan.reads}
+	pid := int32(len(g.nodes))
+	g.nodes = append(g.nodes, Node{ID: pid, Op: OpPattern, Type: out, Inputs: slices.Clone(plan.reads), Expr: plan.desc,
+		Fields: st.fields, Pos: st.pat.match.pos, pat: plan})
+	for _, t := range plan.reads {
+		g.nodes[t].Outputs = append(g.nodes[t].Outputs, pid)
+		g.readers[t] = append(g.readers[t], rid)
+	}
+	eid := int32(len(g.nodes))
+	g.nodes = append(g.nodes, Node{ID: eid, Op: OpEmit, Type: out, Pos: st.emit.pos, Inputs: []int32{pid}, Outputs: []int32{out}})
+	g.nodes[pid].Outputs = []int32{eid}
+	info.Chain = []int32{pid, eid}
+	for _, id := range info.Chain {
+		g.nodes[id].Rules = append(g.nodes[id].Rules, rid)
+	}
+	plan.index, plan.node, plan.emit = int32(len(g.patterns)), pid, eid
+	g.patterns = append(g.patterns, plan)
+	g.rules = append(g.rules, info)
+}
+
+// writePattern writes a pattern node's spec and emitted fields for
+// Graph.String.
+func writePattern(b *strings.Builder, n *Node) {
+	b.WriteByte(' ')
+	b.WriteString(n.Expr)
+	b.WriteString(" {")
+	for i, f := range n.Fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(f.Name)
+		b.WriteString(": `")
+		b.WriteString(f.Expr)
+		b.WriteByte('`')
+	}
+	b.WriteByte('}')
+}

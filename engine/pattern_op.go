@@ -1,0 +1,298 @@
+package engine
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/engine/pattern"
+)
+
+// The runtime of pattern rules.
+//
+// Each pattern operator of a matcher keeps a table of partition keys (the
+// keyTable of window rules) and, per key, an engine/pattern Matcher. An
+// event of a type the pattern reads is keyed with that type's key
+// expressions and fed to its key's matcher, in the engine's (time,
+// sequence) order; the matcher emits the matches it completes before
+// Process returns, and each becomes a derived event stamped with the
+// match's time, delivered and queued for the rules that read its type.
+//
+// Time. A key's matcher says when it next has work without an event (a
+// partial match runs out of within, a trailing not completes):
+// Deadline. Every key with a deadline holds an entry in the operators'
+// deadline queue, and one matcher timer stands for the earliest entry.
+// When it fires at T, the keys due at or before T are expired to T in
+// rule order, then key order (the order keys first appeared), so matches
+// of one time step come out in a fixed order. At Close every key's
+// matcher is flushed (timers to the end, greedy tails settled), rules in
+// dependency order, so that the matches of one pattern rule reach the
+// pattern rules that read them before those are flushed.
+//
+// Keys live until the end of input: a key's matcher keeps the previous
+// event of each type (prev) as part of its state. Config.MaxKeys bounds
+// them (ErrKeyLimit, as for window rules); Config.MaxPartials bounds the
+// partial matches of each key: partial matches beyond it are not created,
+// and the event that would have created them is reported on the refused
+// stream (ErrPartialLimit) and counted in Stats.Refused.
+
+// ErrPartialLimit is the refused stream's error for an event some of whose
+// partial matches were dropped by Config.MaxPartials.
+var ErrPartialLimit = errors.New("engine: partial match limit reached")
+
+// patternRuntime is a matcher's state of every pattern operator.
+type patternRuntime struct {
+	ops    []*patternOp // per patternPlan.index
+	q      timerQueue   // key deadlines: node = operator index, arg = key id
+	node   int32        // node of the matcher timer (any pattern node)
+	mt     timerID
+	mtWhen int64
+	mtSet  bool
+	firing bool
+	batch  []dueKey
+}
+
+// patternOp is one pattern operator's state in a matcher.
+type patternOp struct {
+	p     *patternPlan
+	m     *Matcher
+	rule  *RuleInfo
+	keys  keyTable
+	mts   []*pattern.Matcher // per key id
+	qids  []timerID          // per key id: its deadline entry
+	due   []int64            // per key id: its deadline, or noDeadline
+	kv    []event.Value
+	emit  func(*pattern.Match)
+	shift event.Event // an event behind the current step, at the step's time
+	rerr  RefusedError
+}
+
+func (rt *patternRuntime) init(m *Matcher) {
+	g := m.g
+	if len(g.patterns) == 0 {
+		return
+	}
+	rt.node = g.patterns[0].node
+	for _, p := range g.patterns {
+		op := &patternOp{p: p, m: m, rule: &g.rules[p.rule]}
+		op.keys.init(p.nKeys)
+		op.kv = make([]event.Value, p.nKeys)
+		op.emit = op.emitMatch
+		rt.ops = append(rt.ops, op)
+	}
+}
+
+// liveKeys returns the number of keys held by all pattern operators.
+func (rt *patternRuntime) liveKeys() uint64 {
+	n := 0
+	for _, op := range rt.ops {
+		n += op.keys.Len()
+	}
+	return uint64(n)
+}
+
+// patternEvent runs an event through a pattern node.
+func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
+	op := m.patterns.ops[n.pat.index]
+	m.frame.Current = ev
+	m.bound[0] = ev
+	keys := op.p.keys[ev.Type]
+	for j := range keys {
+		op.kv[j] = m.evalField(&keys[j], ev)
+	}
+	h := op.keys.hash(op.kv)
+	id := op.keys.find(op.kv, h)
+	if id < 0 {
+		if m.cfg.MaxKeys > 0 && op.keys.Len() >= m.cfg.MaxKeys {
+			m.refusePattern(op, ev, ErrKeyLimit, m.cfg.MaxKeys)
+			return
+		}
+		id = op.keys.insert(op.kv, h)
+		for int(id) >= len(op.mts) {
+			op.mts = append(op.mts, nil)
+			op.qids = append(op.qids, timerID{})
+			op.due = append(op.due, noDeadline)
+		}
+		op.mts[id] = pattern.NewMatcher(op.p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials}, op.keys.key(id), op.emit)
+	}
+	in := ev
+	if ev.Time < m.now {
+		// A derived event stamped behind the current step (a match that
+		// waited for older partial matches) enters at the step's time:
+		// derived events are never late.
+		op.shift = *ev
+		op.shift.Time = m.now
+		in = &op.shift
+	}
+	err := op.mts[id].Process(in)
+	op.shift = event.Event{}
+	if err != nil {
+		limit := m.cfg.MaxPartials
+		if limit <= 0 {
+			limit = 10000 // engine/pattern's default
+		}
+		m.refusePattern(op, ev, ErrPartialLimit, limit)
+	}
+	op.schedule(id)
+}
+
+// emitMatch receives a match of the key being run (pattern's emit callback):
+// it computes the emitted fields over the match and emits the derived event.
+func (op *patternOp) emitMatch(mc *pattern.Match) {
+	m := op.m
+	p := op.p
+	d := m.derived(op.rule.ID, true)
+	for i, prog := range p.progs {
+		v := m.vm.Eval(prog, mc.Frame)
+		if p.widen[i] && v.Kind() == event.KindInt {
+			v = event.FloatValue(v.Float())
+		}
+		d.Event.Fields[i] = v
+	}
+	if m.cfg.Explain {
+		d.Inputs = d.Inputs[:0]
+		for _, evs := range mc.Elements {
+			d.Inputs = append(d.Inputs, evs...)
+		}
+		slices.SortFunc(d.Inputs, compareEvents)
+	}
+	n := &m.exec[p.emit]
+	m.seq++
+	d.Event.Time, d.Event.Seq = mc.Time, m.seq
+	m.stats.Derived++
+	if subs := m.subs.derived[n.typ]; len(subs) > 0 {
+		m.deliver(subs, d)
+	}
+	if n.queue {
+		m.queue = append(m.queue, d)
+	} else {
+		m.recycle(d)
+	}
+}
+
+func compareEvents(a, b *event.Event) int {
+	switch {
+	case a.Time != b.Time:
+		if a.Time < b.Time {
+			return -1
+		}
+		return 1
+	case a.Seq < b.Seq:
+		return -1
+	case a.Seq > b.Seq:
+		return 1
+	}
+	return 0
+}
+
+// schedule keeps key id's entry in the deadline queue at its matcher's
+// deadline.
+func (op *patternOp) schedule(id int32) {
+	due := int64(noDeadline)
+	if t, ok := op.mts[id].Deadline(); ok {
+		due = t
+	}
+	rt := &op.m.patterns
+	if due == op.due[id] {
+		return
+	}
+	op.due[id] = due
+	switch {
+	case due == noDeadline:
+		rt.q.cancel(op.qids[id])
+		op.qids[id] = timerID{}
+	case !rt.q.reset(op.qids[id], due):
+		op.qids[id] = rt.q.set(due, op.p.index, uint64(id))
+	}
+	if !rt.firing {
+		rt.sync(op.m)
+	}
+}
+
+// sync keeps the matcher timer at the deadline queue's earliest entry.
+func (rt *patternRuntime) sync(m *Matcher) {
+	t, ok := rt.q.peek()
+	if !ok {
+		if rt.mtSet {
+			m.cancelTimer(rt.mt)
+			rt.mtSet = false
+		}
+		return
+	}
+	if rt.mtSet {
+		if rt.mtWhen == t {
+			return
+		}
+		if m.resetTimer(rt.mt, t) {
+			rt.mtWhen = t
+			return
+		}
+	}
+	rt.mt, rt.mtSet, rt.mtWhen = m.setTimer(t, rt.node, 0), true, t
+}
+
+// patternFire expires every key due at or before now, in rule order, then
+// key order.
+func (m *Matcher) patternFire(now int64) {
+	rt := &m.patterns
+	rt.mtSet = false
+	rt.firing = true
+	rt.batch = rt.batch[:0]
+	for {
+		t, ok := rt.q.peek()
+		if !ok || t > now {
+			break
+		}
+		ft := rt.q.pop()
+		op := rt.ops[ft.node]
+		id := int32(ft.arg)
+		op.qids[id], op.due[id] = timerID{}, noDeadline
+		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: uint64(id)})
+	}
+	slices.SortFunc(rt.batch, compareDue)
+	for _, b := range rt.batch {
+		op := rt.ops[b.op]
+		op.mts[b.id].Expire(now)
+		op.schedule(b.id)
+	}
+	rt.firing = false
+	rt.sync(m)
+}
+
+// patternClose flushes every key's matcher at the end of input, rules in
+// dependency order, running what each flush derives (and the timers it
+// sets) before the next rule's.
+func (m *Matcher) patternClose() {
+	rt := &m.patterns
+	if len(rt.ops) == 0 {
+		return
+	}
+	ops := slices.Clone(rt.ops)
+	slices.SortFunc(ops, func(a, b *patternOp) int { return a.p.rank - b.p.rank })
+	for _, op := range ops {
+		for id := range op.mts {
+			if op.mts[id] == nil {
+				continue
+			}
+			op.mts[id].Flush()
+			op.schedule(int32(id))
+			m.flush()
+		}
+		m.drain()
+	}
+}
+
+// refusePattern records that a pattern rule refused ev (or some of the
+// partial matches it would have started): counted, and delivered to the
+// refused stream.
+func (m *Matcher) refusePattern(op *patternOp, ev *event.Event, err error, limit int) {
+	m.stats.Refused++
+	if len(m.subs.refused) == 0 {
+		return
+	}
+	op.rerr = RefusedError{Rule: op.rule.Name, Limit: limit, Err: err}
+	r := &m.rec
+	*r = Record{Stream: StreamRefused, Err: &op.rerr, Event: ev, Schema: m.types[ev.Type].schema, Field: -1}
+	m.deliverRecord(m.subs.refused, r)
+	*r = Record{}
+}
