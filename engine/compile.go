@@ -193,6 +193,9 @@ func (c *compiler) structure() map[string][]int {
 			if st.emit != nil && st.emit.name != "" && !reservedTypes[st.emit.name] {
 				emitters[st.emit.name] = append(emitters[st.emit.name], i)
 			}
+			if tc := st.pat.timeout; tc != nil && tc.name != "" && !reservedTypes[tc.name] && (st.emit == nil || tc.name != st.emit.name) {
+				emitters[tc.name] = append(emitters[tc.name], i)
+			}
 			continue
 		}
 		hasFrom := false
@@ -295,6 +298,11 @@ func (c *compiler) typeNames(emitters map[string][]int) []string {
 		if st.emit != nil {
 			if _, ok := emitters[st.emit.name]; ok {
 				names = append(names, st.emit.name)
+			}
+		}
+		if st.pat != nil && st.pat.timeout != nil {
+			if _, ok := emitters[st.pat.timeout.name]; ok {
+				names = append(names, st.pat.timeout.name)
 			}
 		}
 	}
@@ -644,9 +652,15 @@ func (c *compiler) graph() *Graph {
 	// Derived types not declared are registered in the order of the first
 	// rule that emits them, so ids do not depend on the compile order.
 	for _, st := range c.rules {
-		if t, ok := c.inferred[st.emit.name]; ok {
-			if _, done := c.reg.Lookup(st.emit.name); !done {
-				c.reg.Add(t.schema)
+		names := []string{st.emit.name}
+		if st.pat != nil && st.pat.timeout != nil {
+			names = append(names, st.pat.timeout.name)
+		}
+		for _, name := range names {
+			if t, ok := c.inferred[name]; ok {
+				if _, done := c.reg.Lookup(name); !done {
+					c.reg.Add(t.schema)
+				}
 			}
 		}
 	}

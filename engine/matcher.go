@@ -783,6 +783,15 @@ func (m *Matcher) newDerived(rule int32) *Derived {
 // not cleared: the next use overwrites every slot.
 func (m *Matcher) recycle(d *Derived) {
 	d.Inputs = d.Inputs[:0]
+	if r := &m.g.rules[d.RuleID]; d.Event.Type != r.Emits {
+		// An on timeout emit event: back to its pattern operator's list.
+		for _, op := range m.patterns.ops {
+			if op.rule.ID == d.RuleID {
+				op.tfree = append(op.tfree, d)
+				return
+			}
+		}
+	}
 	m.free[d.RuleID] = append(m.free[d.RuleID], d)
 }
 

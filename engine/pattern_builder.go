@@ -23,7 +23,7 @@ import (
 // compiled here over the match: the aliases (single events and lists, as
 // the Spec's slots say), the named partition keys and the constants.
 
-// ErrUnsupported marks a rule the engine cannot run yet (on timeout emit).
+// ErrUnsupported marks a rule the engine cannot run yet.
 var ErrUnsupported = errors.New("engine: not supported yet")
 
 // PatternMatch describes what a pattern rule matches.
@@ -72,8 +72,13 @@ func (r *Rule) Match(m PatternMatch) *Rule {
 }
 
 // OnTimeoutEmit declares what a pattern rule emits for a partial match that
-// runs out of its within. The engine does not run it yet: Build reports it
-// (ErrUnsupported).
+// runs out of its within: a derived event of typeName, its fields computed
+// over the timed-out partial match (the aliases taken so far; the others
+// nil, lists as far as they got), stamped with the expiry time (first +
+// within; last + gap with within gap), delivered and chained like a match.
+// It needs within; patterns with groups, | or & do not support it yet
+// (Build reports pattern.ErrUnsupported). Which partial matches time out:
+// engine/pattern's Config.Timeout.
 func (r *Rule) OnTimeoutEmit(typeName string, fields ...Field) *Rule {
 	return r.add(clause{kind: clauseTimeout, name: typeName, fields: append([]Field(nil), fields...)})
 }

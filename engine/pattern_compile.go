@@ -19,6 +19,8 @@ type patternRule struct {
 	timeout *clause
 	reads   []string // the types the elements name, first use first
 	plan    *patternPlan
+	tout    *event.Schema // the type on timeout emit emits
+	tfields []Field
 }
 
 // patternPlan is the immutable compiled form of a pattern operator. Every
@@ -45,6 +47,12 @@ type patternPlan struct {
 	progs       []*eval.Program // emitted fields, over the match frame
 	widen       []bool
 	desc        string // Graph.String
+
+	// on timeout emit: its fields over the timed-out partial match's
+	// frame, and its emit node (temit -1 without the clause).
+	tprogs []*eval.Program
+	twiden []bool
+	temit  int32
 }
 
 func isPatternRule(r *Rule) bool { return len(r.clauses) > 0 && r.clauses[0].kind == clauseMatch }
@@ -114,8 +122,17 @@ func (c *compiler) patternStructure(st *ruleState, bad func(Pos, error, string, 
 				bad(cl.pos, ErrReserved, "cannot emit %q: the name is reserved for the built-in stream", cl.name)
 			}
 		case clauseTimeout:
+			if pr.timeout != nil {
+				bad(cl.pos, ErrRule, "second on timeout emit clause")
+				continue
+			}
 			pr.timeout = cl
-			bad(cl.pos, ErrUnsupported, "on timeout emit is not supported by the engine yet; remove the clause (the rule then emits only complete matches)")
+			switch {
+			case cl.name == "":
+				bad(cl.pos, ErrRule, "on timeout emit clause without an event type")
+			case reservedTypes[cl.name]:
+				bad(cl.pos, ErrReserved, "cannot emit %q: the name is reserved for the built-in stream", cl.name)
+			}
 		default:
 			bad(cl.pos, ErrRule, "%s clause in a pattern rule; a pattern rule has match, partition by, having, emit", clauseNames[cl.kind])
 		}
@@ -310,6 +327,10 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 		plan.progs = append(plan.progs, p)
 		fields = append(fields, event.Field{Name: f.Name, Type: t})
 	}
+	var tfields []event.Field
+	if tc := pr.timeout; tc != nil {
+		tfields, ok = c.timeoutFields(i, st, &spec, plan, out, ok)
+	}
 	if !ok {
 		return
 	}
@@ -339,6 +360,11 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 	} else {
 		st.out = event.NewSchema(out2, fields, "", 0)
 		c.inferred[out2] = &inferredType{schema: st.out, first: i}
+	}
+	if tc := pr.timeout; tc != nil {
+		if pr.tout = c.emittedSchema(i, tc, tfields, &plan.twiden); pr.tout == nil {
+			return
+		}
 	}
 	st.schema = schemas[pr.reads[0]]
 	plan.desc = describePattern(m, &spec, len(keys))
@@ -418,6 +444,19 @@ func (c *compiler) graphPattern(g *Graph, rid int32, st *ruleState) {
 	for _, id := range info.Chain {
 		g.nodes[id].Rules = append(g.nodes[id].Rules, rid)
 	}
+	plan.temit = -1
+	if tc := st.pat.timeout; tc != nil {
+		// The timeout's emit node hangs off the pattern node; it is not
+		// in the chain an event of the rule walks (timeouts come from
+		// the matcher's timers, not from an event).
+		tout := st.pat.tout.ID
+		g.derived[tout] = true
+		tid := int32(len(g.nodes))
+		g.nodes = append(g.nodes, Node{ID: tid, Op: OpEmit, Type: tout, Pos: tc.pos, Inputs: []int32{pid}, Outputs: []int32{tout},
+			Fields: st.pat.tfields, Rules: []int32{rid}})
+		g.nodes[pid].Outputs = append(g.nodes[pid].Outputs, tid)
+		plan.temit = tid
+	}
 	plan.index, plan.node, plan.emit = int32(len(g.patterns)), pid, eid
 	g.patterns = append(g.patterns, plan)
 	g.rules = append(g.rules, info)
@@ -439,4 +478,82 @@ func writePattern(b *strings.Builder, n *Node) {
 		b.WriteByte('`')
 	}
 	b.WriteByte('}')
+}
+
+// timeoutFields compiles the fields of on timeout emit over the match
+// frame (out): on a timed-out partial match the aliases not bound yet are
+// nil and the lists hold what was taken. It needs within, and asks the
+// pattern for timed-out partial matches.
+func (c *compiler) timeoutFields(i int, st *ruleState, spec *pattern.Spec, plan *patternPlan, out *eval.Env, ok bool) ([]event.Field, bool) {
+	tc := st.pat.timeout
+	name := st.r.name
+	if spec.Within <= 0 {
+		c.errorf(i, tc.pos, name, ErrRule, "on timeout emit needs within: a partial match times out when within runs out")
+		return nil, false
+	}
+	spec.Timeout = true
+	seen := map[string]bool{}
+	var fields []event.Field
+	for _, f := range tc.fields {
+		if f.Expr == "" {
+			f.Expr = f.Name
+		}
+		switch {
+		case f.Name == "":
+			c.errorf(i, f.Pos, name, ErrRule, "emitted field without a name")
+			ok = false
+			continue
+		case reservedOutput[f.Name]:
+			c.errorf(i, f.Pos, name, ErrReserved, "emitted field name %q is reserved for the output record; rename it", f.Name)
+			ok = false
+			continue
+		case seen[f.Name]:
+			c.errorf(i, f.Pos, name, ErrDuplicate, "field %s emitted twice", f.Name)
+			ok = false
+			continue
+		}
+		seen[f.Name] = true
+		st.pat.tfields = append(st.pat.tfields, f)
+		p, err := eval.Compile(f.Expr, out, eval.NoAggregates(), eval.Clause("on timeout emit"))
+		if err != nil {
+			c.exprErrors(i, f.Pos, "field "+f.Name, f.Expr, err)
+			ok = false
+			continue
+		}
+		t := p.Type()
+		if t.Kind == event.KindNil {
+			t = event.Any
+		}
+		plan.tprogs = append(plan.tprogs, p)
+		fields = append(fields, event.Field{Name: f.Name, Type: t})
+	}
+	return fields, ok
+}
+
+// emittedSchema resolves the type an emit-like clause emits with fields:
+// its declaration, the type another rule emits, or a new inferred type.
+// nil: a mismatch, reported.
+func (c *compiler) emittedSchema(i int, cl *clause, fields []event.Field, widen *[]bool) *event.Schema {
+	name := cl.name
+	*widen = make([]bool, len(fields))
+	if decl, isDecl := c.declared[name]; isDecl {
+		if decl == nil {
+			return nil
+		}
+		if msg := matchDeclared(decl, fields, *widen); msg != "" {
+			c.errorf(i, cl.pos, c.rules[i].r.name, ErrSchemaMismatch, "emits %s %s, but %s is declared %s: %s", name, fieldList(fields), name, fieldList(decl.Fields), msg)
+			return nil
+		}
+		return decl
+	}
+	if t, found := c.inferred[name]; found {
+		if msg := matchInferred(t.schema.Fields, fields); msg != "" {
+			c.errorf(i, cl.pos, c.rules[i].r.name, ErrSchemaMismatch, "emits %s %s, but rule %s emits %s %s: %s; declare %s to pin its fields", name, fieldList(fields), c.rules[t.first].r.name, name, fieldList(t.schema.Fields), msg, name)
+			return nil
+		}
+		return t.schema
+	}
+	s := event.NewSchema(name, fields, "", 0)
+	c.inferred[name] = &inferredType{schema: s, first: i}
+	return s
 }

@@ -63,7 +63,9 @@ type patternOp struct {
 	due   []int64            // per key id: its deadline, or noDeadline
 	kv    []event.Value
 	emit  func(*pattern.Match)
-	shift event.Event // an event behind the current step, at the step's time
+	tout  func(*pattern.Match) // emitTimeout, nil without on timeout emit
+	tfree []*Derived           // recycled timeout events
+	shift event.Event          // an event behind the current step, at the step's time
 	rerr  RefusedError
 }
 
@@ -78,6 +80,9 @@ func (rt *patternRuntime) init(m *Matcher) {
 		op.keys.init(p.nKeys)
 		op.kv = make([]event.Value, p.nKeys)
 		op.emit = op.emitMatch
+		if p.temit >= 0 {
+			op.tout = op.emitTimeout
+		}
 		rt.ops = append(rt.ops, op)
 	}
 }
@@ -113,7 +118,7 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 			op.qids = append(op.qids, timerID{})
 			op.due = append(op.due, noDeadline)
 		}
-		op.mts[id] = pattern.NewMatcher(op.p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials}, op.keys.key(id), op.emit)
+		op.mts[id] = pattern.NewMatcher(op.p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout}, op.keys.key(id), op.emit)
 	}
 	in := ev
 	if ev.Time < m.now {
@@ -167,6 +172,49 @@ func (op *patternOp) emitMatch(mc *pattern.Match) {
 		m.queue = append(m.queue, d)
 	} else {
 		m.recycle(d)
+	}
+}
+
+// emitTimeout receives a timed-out partial match of the key being run
+// (pattern's Timeout callback): on timeout emit's fields over its frame,
+// emitted as a derived event of the timeout type stamped with the expiry
+// time, delivered and queued like a match.
+func (op *patternOp) emitTimeout(mc *pattern.Match) {
+	m := op.m
+	p := op.p
+	n := &m.exec[p.temit]
+	var d *Derived
+	if k := len(op.tfree); k > 0 {
+		d = op.tfree[k-1]
+		op.tfree = op.tfree[:k-1]
+	} else {
+		s := m.types[n.typ].schema
+		d = &Derived{Event: event.Event{Type: n.typ, Fields: make([]event.Value, len(s.Fields))}, Schema: s, Rule: op.rule.Name, RuleID: op.rule.ID}
+	}
+	for i, prog := range p.tprogs {
+		v := m.vm.Eval(prog, mc.Frame)
+		if p.twiden[i] && v.Kind() == event.KindInt {
+			v = event.FloatValue(v.Float())
+		}
+		d.Event.Fields[i] = v
+	}
+	d.Inputs = d.Inputs[:0]
+	if m.cfg.Explain {
+		for _, evs := range mc.Elements {
+			d.Inputs = append(d.Inputs, evs...)
+		}
+		slices.SortFunc(d.Inputs, compareEvents)
+	}
+	m.seq++
+	d.Event.Time, d.Event.Seq = mc.Time, m.seq
+	m.stats.Derived++
+	if subs := m.subs.derived[n.typ]; len(subs) > 0 {
+		m.deliver(subs, d)
+	}
+	if n.queue {
+		m.queue = append(m.queue, d)
+	} else {
+		op.tfree = append(op.tfree, d)
 	}
 }
 

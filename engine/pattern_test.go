@@ -109,10 +109,28 @@ func TestPattern_buildErrors(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"timeout", func(b *Builder) {
-			b.Rule("r").Match(followedBy(t, pattern.Relaxed, time.Second)).Emit("X", Field{Name: "n", Expr: "1"}).
+		{"timeout without within", func(b *Builder) {
+			b.Rule("r").Match(followedBy(t, pattern.Relaxed, 0)).Emit("X", Field{Name: "n", Expr: "1"}).
 				OnTimeoutEmit("Y", Field{Name: "n", Expr: "1"})
-		}, ErrUnsupported, "on timeout emit is not supported"},
+		}, ErrRule, "on timeout emit needs within"},
+		{"timeout expr", func(b *Builder) {
+			b.Rule("r").Match(followedBy(t, pattern.Relaxed, time.Second)).Emit("X", Field{Name: "n", Expr: "1"}).
+				OnTimeoutEmit("Y", Field{Name: "n", Expr: "c.v"})
+		}, ErrExpr, "field n"},
+		{"timeout twice", func(b *Builder) {
+			b.Rule("r").Match(followedBy(t, pattern.Relaxed, time.Second)).Emit("X", Field{Name: "n", Expr: "1"}).
+				OnTimeoutEmit("Y", Field{Name: "n", Expr: "1"}).OnTimeoutEmit("Z", Field{Name: "n", Expr: "1"})
+		}, ErrRule, "second on timeout emit clause"},
+		{"timeout type clash", func(b *Builder) {
+			b.Rule("r").Match(followedBy(t, pattern.Relaxed, time.Second)).Emit("X", Field{Name: "n", Expr: "1"}).
+				OnTimeoutEmit("X", Field{Name: "m", Expr: "1"})
+		}, ErrSchemaMismatch, "emits X"},
+		{"timeout on a group", func(b *Builder) {
+			pm := followedBy(t, pattern.Relaxed, time.Second)
+			pm.Spec.Root.Children[1] = pattern.Node{Kind: pattern.NodeAlternation, Edge: pattern.Relaxed,
+				Children: []pattern.Node{{Kind: pattern.NodeElement, Element: 1}}}
+			b.Rule("r").Match(pm).Emit("X", Field{Name: "n", Expr: "1"}).OnTimeoutEmit("Y", Field{Name: "n", Expr: "1"})
+		}, ErrRule, "pattern: not supported yet"},
 		{"types", func(b *Builder) {
 			pm := followedBy(t, pattern.Relaxed, 0)
 			pm.Types = pm.Types[:1]
@@ -264,4 +282,44 @@ func TestPattern_allocs(t *testing.T) {
 	if n == 0 {
 		t.Error("no derived events")
 	}
+}
+
+// TestPattern_timeout runs on timeout emit through the builder and a
+// matcher: a partial match of each key that within discards emits the
+// timeout type at first + within, on the watermark or at Close, with the
+// unbound alias nil; a completed match emits nothing on timeout; timeout
+// events chain into a filter rule.
+func TestPattern_timeout(t *testing.T) {
+	b := patternBuilder()
+	b.Rule("pair").Match(followedBy(t, pattern.Relaxed, 10*time.Millisecond)).PartitionBy("user").
+		Emit("Pair", Field{Name: "user"}).
+		OnTimeoutEmit("Lone", Field{Name: "user"}, Field{Name: "first", Expr: "a.at"}, Field{Name: "second", Expr: "b == nil"})
+	b.Rule("lone_ann").From("Lone").Where("user == 'ann'").Emit("AnnAlone", Field{Name: "user"})
+	g := mustBuild(t, b)
+	if want := "node 6 emit Lone <- 4 -> 2 [pair]"; !strings.Contains(g.String(), want) {
+		t.Errorf("graph has no %q:\n%s", want, g)
+	}
+	m := g.NewMatcher(Config{})
+	var rec recorder
+	rec.attach(t, m)
+	for _, e := range []event.Event{
+		ev("ann", 1, 0), ev("bob", 1, time.Millisecond), ev("bob", 2, 2*time.Millisecond), // bob matches
+		ev("cy", 1, 20*time.Millisecond), // ann timed out at 10ms, before this event
+		ev("ann", 1, 25*time.Millisecond),
+	} {
+		m.Process(&e)
+	}
+	m.Close() // cy at 30ms, ann at 35ms
+	want := strings.Join([]string{
+		`pair Pair@2ms {user="bob"}`,
+		`pair Lone@10ms {user="ann", first=0s, second=true}`,
+		`lone_ann AnnAlone@10ms {user="ann"}`,
+		`pair Lone@30ms {user="cy", first=20ms, second=true}`,
+		`pair Lone@35ms {user="ann", first=25ms, second=true}`,
+		`lone_ann AnnAlone@35ms {user="ann"}`,
+	}, "\n")
+	if got := rec.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	checkInvariant(t, m)
 }

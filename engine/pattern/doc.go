@@ -3,7 +3,9 @@
 // greedy, reluctant and branching loops, until, not between elements and
 // trailing, within and within gap, the five skip strategies), with partial
 // matches kept in a shared, reference-counted buffer in the manner of
-// Flink's SharedBuffer. Flat patterns run on a step automaton that
+// Flink's SharedBuffer, and the partial matches that within discards
+// reported as timeouts (Config.Timeout, flat patterns only). Flat
+// patterns run on a step automaton that
 // allocates nothing per event; groups, alternation and & run on an exact
 // general path.
 //

@@ -19,6 +19,13 @@ type Config struct {
 	// Matches may then be missed; the matcher never crashes or grows
 	// without bound.
 	MaxPartials int
+	// Timeout, when set (and the Spec asks for it with Timeout), receives
+	// every partial match that within discards (see fireTimers for which
+	// ones count), as a Match: Time is the expiry time (first + within,
+	// or last + gap for within gap), Frame binds the aliases taken so far
+	// (the others nil, lists as far as they got), Elements the events
+	// taken. Like emit's Match, it is valid only during the call.
+	Timeout func(*Match)
 }
 
 // Stats are a Matcher's counters.
@@ -26,6 +33,7 @@ type Stats struct {
 	Partials int    // live partial matches now
 	Dropped  uint64 // partial matches refused by MaxPartials
 	Matches  uint64 // matches emitted
+	Timeouts uint64 // timed-out partial matches reported
 }
 
 // Match is one emitted match. It and everything it points to are valid
@@ -186,6 +194,9 @@ type Matcher struct {
 	stats     Stats
 	overflow  bool
 	stepOf    []int32
+	// timedOut holds the traces reported at the current expiry time, each
+	// behind a header take whose pos is its length.
+	timedOut []take
 
 	gen *general // the general path (groups, |, &), nil for the step automaton
 }
@@ -350,13 +361,19 @@ func (mt *Matcher) fireTimers(t int64, _ bool) {
 		}
 		mt.now = step{time: d, phase: 0}
 		mt.next = mt.next[:0]
+		mt.timedOut = mt.timedOut[:0]
 		for i := range mt.cur {
 			it := mt.cur[i]
 			if it.ntake == 0 || it.complete && it.final || mt.expiry(&it) > d {
 				mt.next = append(mt.next, it)
 				continue
 			}
-			if !it.complete || it.needNext {
+			if !it.complete {
+				mt.timeout(&it, d)
+				mt.drop(&it)
+				continue
+			}
+			if it.needNext {
 				mt.drop(&it)
 				continue
 			}
@@ -377,6 +394,40 @@ func (mt *Matcher) fireTimers(t int64, _ bool) {
 		mt.cur, mt.next = mt.next, mt.cur
 		mt.settle()
 	}
+}
+
+// timeout reports a run that within discards at d: a partial match that
+// has begun (it took its first event) and has not completed. Runs that
+// contiguity, a not, until or a skip strategy killed earlier are gone
+// before their expiry and never reported; completed matches that wait for
+// a trailing condition are matches, not timeouts. Runs with the same
+// takes (one waits to repeat a loop, another to leave it: Flink's one
+// computation state) are one partial match, reported once. Within one
+// expiry time the reports come in the order of the live runs: by start,
+// then preference; expiry times are fired in time order.
+func (mt *Matcher) timeout(it *item, d int64) {
+	if mt.cfg.Timeout == nil || !mt.p.spec.Timeout {
+		return
+	}
+	mt.bind(it.node)
+	for i := 0; i < len(mt.timedOut); {
+		n := int(mt.timedOut[i].pos)
+		if slices.Equal(mt.timedOut[i+1:i+1+n], mt.tr) {
+			return
+		}
+		i += 1 + n
+	}
+	mt.timedOut = append(mt.timedOut, take{pos: int64(len(mt.tr))})
+	mt.timedOut = append(mt.timedOut, mt.tr...)
+	for i := range mt.elems {
+		mt.elems[i] = mt.elems[i][:0]
+	}
+	for _, t := range mt.tr {
+		mt.elems[t.elem] = append(mt.elems[t.elem], mt.evAt(t.pos))
+	}
+	mt.match.Time = d
+	mt.stats.Timeouts++
+	mt.cfg.Timeout(&mt.match)
 }
 
 // drop discards an item that will never be emitted.

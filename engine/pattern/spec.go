@@ -131,6 +131,9 @@ type Spec struct {
 	Having     *eval.Program // nil: none; frame as emit's (bindings as matched, Vars = key)
 	Bound      int           // len(Frame.Bound)
 	Lists      int           // len(Frame.Lists)
+	// Timeout asks for timed-out partial matches (Config.Timeout): it
+	// needs Within, and runs on the step automaton only (a flat tree).
+	Timeout bool
 }
 
 const (
@@ -147,7 +150,13 @@ const (
 // groups, alternation |, &) runs on the general path (general.go) with
 // the same semantics, slower; it returns no ErrUnsupported.
 func (s *Spec) Validate() error {
+	if s.Timeout && s.Within <= 0 {
+		return fmt.Errorf("%w: timeout handling without within", ErrInvalid)
+	}
 	if !s.flat() {
+		if s.Timeout {
+			return fmt.Errorf("%w: timed-out partial matches of a pattern with groups, | or &", ErrUnsupported)
+		}
 		if err := s.validateNode(&s.Root); err != nil {
 			return err
 		}
