@@ -42,14 +42,8 @@ var ErrPartialLimit = errors.New("engine: partial match limit reached")
 
 // patternRuntime is a matcher's state of every pattern operator.
 type patternRuntime struct {
-	ops    []*patternOp // per patternPlan.index
-	q      timerQueue   // key deadlines: node = operator index, arg = key id
-	node   int32        // node of the matcher timer (any pattern node)
-	mt     timerID
-	mtWhen int64
-	mtSet  bool
-	firing bool
-	batch  []dueKey
+	ops []*patternOp // per patternPlan.index
+	keyDeadlines
 }
 
 // patternOp is one pattern operator's state in a matcher.
@@ -255,28 +249,6 @@ func (op *patternOp) schedule(id int32) {
 	if !rt.firing {
 		rt.sync(op.m)
 	}
-}
-
-// sync keeps the matcher timer at the deadline queue's earliest entry.
-func (rt *patternRuntime) sync(m *Matcher) {
-	t, ok := rt.q.peek()
-	if !ok {
-		if rt.mtSet {
-			m.cancelTimer(rt.mt)
-			rt.mtSet = false
-		}
-		return
-	}
-	if rt.mtSet {
-		if rt.mtWhen == t {
-			return
-		}
-		if m.resetTimer(rt.mt, t) {
-			rt.mtWhen = t
-			return
-		}
-	}
-	rt.mt, rt.mtSet, rt.mtWhen = m.setTimer(t, rt.node, 0), true, t
 }
 
 // patternFire expires every key due at or before now, in rule order, then

@@ -173,3 +173,39 @@ func (q *timerQueue) pop() firedTimer {
 func (q *timerQueue) due(t int64) bool {
 	return len(q.heap) > 0 && q.heap[0].when <= t
 }
+
+// keyDeadlines is the deadline queue of one kind of keyed operator (window
+// and output rules, or pattern rules): one entry per key that has a
+// deadline, backed by a single matcher timer kept at the earliest entry, so
+// that a million keys cost the matcher's timer queue one timer.
+type keyDeadlines struct {
+	q      timerQueue // key deadlines: node = operator index, arg = key id
+	node   int32      // node of the matcher timer (any node of the kind)
+	mt     timerID    // the matcher timer, at q's earliest deadline
+	mtWhen int64
+	mtSet  bool
+	firing bool // while the due keys run: sync once at the end
+	batch  []dueKey
+}
+
+// sync keeps the matcher timer at the deadline queue's earliest entry.
+func (kd *keyDeadlines) sync(m *Matcher) {
+	t, ok := kd.q.peek()
+	if !ok {
+		if kd.mtSet {
+			m.cancelTimer(kd.mt)
+			kd.mtSet = false
+		}
+		return
+	}
+	if kd.mtSet {
+		if kd.mtWhen == t {
+			return
+		}
+		if m.resetTimer(kd.mt, t) {
+			kd.mtWhen = t
+			return
+		}
+	}
+	kd.mt, kd.mtSet, kd.mtWhen = m.setTimer(t, kd.node, 0), true, t
+}

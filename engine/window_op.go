@@ -89,14 +89,8 @@ const noDeadline = math.MinInt64
 
 // keyedRuntime is a matcher's state of every keyed operator.
 type keyedRuntime struct {
-	ops    []*keyedOp // per keyedPlan.index
-	q      timerQueue // key deadlines: node = operator index, arg = key id
-	node   int32      // node of the matcher timer (any keyed node)
-	mt     timerID    // the matcher timer, at q's earliest deadline
-	mtWhen int64
-	mtSet  bool
-	firing bool // in keyedFire: sync once at the end
-	batch  []dueKey
+	ops []*keyedOp // per keyedPlan.index
+	keyDeadlines
 }
 
 type dueKey struct {
@@ -526,27 +520,6 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	if !rt.firing {
 		rt.sync(m)
 	}
-}
-
-func (rt *keyedRuntime) sync(m *Matcher) {
-	t, ok := rt.q.peek()
-	if !ok {
-		if rt.mtSet {
-			m.cancelTimer(rt.mt)
-			rt.mtSet = false
-		}
-		return
-	}
-	if rt.mtSet {
-		if rt.mtWhen == t {
-			return
-		}
-		if m.resetTimer(rt.mt, t) {
-			rt.mtWhen = t
-			return
-		}
-	}
-	rt.mt, rt.mtSet, rt.mtWhen = m.setTimer(t, rt.node, 0), true, t
 }
 
 // keyedFire advances every key due at or before now, in rule order, then
