@@ -49,6 +49,12 @@ type Match struct {
 	// Elements holds per element (Spec.Elements order) the events it took,
 	// oldest first.
 	Elements [][]*event.Event
+	// Count is the number of matches this Match stands for: 1, except in
+	// count-only mode (Spec.CountOnly), where one Match per event carries
+	// the number of matches that complete at it (Time is the event's),
+	// Frame binds no alias (Vars is the partition key) and Elements are
+	// empty. The count saturates: math.MaxUint64 means at least that many.
+	Count uint64
 }
 
 // step is a point of the processing timeline (docs/language.md, Time): an
@@ -199,6 +205,7 @@ type Matcher struct {
 	timedOut []take
 
 	gen *general // the general path (groups, |, &), nil for the step automaton
+	cnt *counter // count-only mode (Spec.CountOnly), nil otherwise
 }
 
 // NewMatcher returns a matcher for one partition. key is the partition key
@@ -223,6 +230,10 @@ func NewMatcher(p *Pattern, m *eval.Machine, cfg Config, key []event.Value, emit
 	}
 	mt.match.Frame = &mt.frame
 	mt.match.Elements = mt.elems
+	mt.match.Count = 1
+	if p.spec.CountOnly {
+		mt.cnt = &counter{}
+	}
 	if p.general {
 		mt.gen = &general{mt: mt}
 	}
@@ -236,6 +247,9 @@ func (mt *Matcher) Stats() Stats {
 	if mt.gen != nil {
 		s.Partials = len(mt.gen.starts)
 	}
+	if mt.cnt != nil {
+		s.Partials = len(mt.cnt.cur)
+	}
 	return s
 }
 
@@ -244,6 +258,9 @@ func (mt *Matcher) Stats() Stats {
 // false when there is none.
 func (mt *Matcher) Deadline() (int64, bool) {
 	d, ok := int64(math.MaxInt64), false
+	if mt.cnt != nil {
+		return mt.cnt.deadline(mt)
+	}
 	if mt.gen != nil {
 		if mt.gen.hasDL {
 			return mt.gen.deadline, true
@@ -269,6 +286,9 @@ func (mt *Matcher) Deadline() (int64, bool) {
 // may reuse it. Matches completed by it (and by timers up to its time) are
 // emitted before Process returns. The error, if any, wraps ErrOverflow.
 func (mt *Matcher) Process(ev *event.Event) error {
+	if mt.cnt != nil {
+		return mt.cnt.process(mt, ev)
+	}
 	mt.overflow = false
 	if mt.gen != nil {
 		mt.gen.process(mt.store(ev))
@@ -311,6 +331,10 @@ func (mt *Matcher) Process(ev *event.Event) error {
 // Expire fires the timers due at or before watermark: partial matches
 // that run out of within die, trailing nots complete.
 func (mt *Matcher) Expire(watermark int64) {
+	if mt.cnt != nil {
+		mt.cnt.expire(mt, watermark)
+		return
+	}
 	if mt.gen != nil {
 		mt.gen.expire(watermark)
 		return
@@ -322,6 +346,10 @@ func (mt *Matcher) Expire(watermark int64) {
 // for more input are settled (a greedy tail is final; a strict trailing
 // not without a next event fails). The matcher is empty afterwards.
 func (mt *Matcher) Flush() {
+	if mt.cnt != nil {
+		mt.cnt.cur = mt.cnt.cur[:0]
+		return
+	}
 	if mt.gen != nil {
 		mt.gen.flush()
 		return

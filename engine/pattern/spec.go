@@ -134,6 +134,16 @@ type Spec struct {
 	// Timeout asks for timed-out partial matches (Config.Timeout): it
 	// needs Within, and runs on the step automaton only (a flat tree).
 	Timeout bool
+	// CountOnly asks for the number of matches completed at each event
+	// instead of the matches (Match.Count; countonly.go). Set it only when
+	// nothing reads a match's bindings: no having, and an emit that reads
+	// no alias (Frame.Vars, the key, is still set). It holds for a flat
+	// tree with skip none, no having, no timeout, no within gap, no not,
+	// no until, branching loops only, and every condition Local; Validate
+	// rejects anything else (ErrInvalid for having, ErrUnsupported for the
+	// rest). Partial matches with the same future are merged, so an event
+	// costs O(states x first-take times within the window), not O(matches).
+	CountOnly bool
 }
 
 const (
@@ -152,6 +162,11 @@ const (
 func (s *Spec) Validate() error {
 	if s.Timeout && s.Within <= 0 {
 		return fmt.Errorf("%w: timeout handling without within", ErrInvalid)
+	}
+	if s.CountOnly {
+		if err := s.validateCountOnly(); err != nil {
+			return err
+		}
 	}
 	if !s.flat() {
 		if s.Timeout {
