@@ -475,21 +475,10 @@ func (c *compiler) compileRule(i int) {
 			f.Expr = f.Name
 		}
 		st.fields = append(st.fields, f)
-		switch {
-		case f.Name == "":
-			c.errorf(i, f.Pos, st.r.name, ErrRule, "emitted field without a name")
-			ok = false
-			continue
-		case reservedOutput[f.Name]:
-			c.errorf(i, f.Pos, st.r.name, ErrReserved, "emitted field name %q is reserved for the output record; rename it", f.Name)
-			ok = false
-			continue
-		case seen[f.Name]:
-			c.errorf(i, f.Pos, st.r.name, ErrDuplicate, "field %s emitted twice", f.Name)
+		if !c.emitName(i, st.r.name, f, seen) {
 			ok = false
 			continue
 		}
-		seen[f.Name] = true
 		p, err := eval.Compile(f.Expr, env, eval.NoAggregates(), eval.Clause("emit"))
 		if err != nil {
 			c.exprErrors(i, f.Pos, "field "+f.Name, f.Expr, err)
@@ -873,4 +862,22 @@ func (h *intHeap) pop() int {
 	}
 	*h = s
 	return top
+}
+
+// emitName checks the name of an emitted field of rule i: present, not a
+// key of the output record, not emitted twice. It records the name in seen.
+func (c *compiler) emitName(i int, rule string, f Field, seen map[string]bool) bool {
+	switch {
+	case f.Name == "":
+		c.errorf(i, f.Pos, rule, ErrRule, "emitted field without a name")
+		return false
+	case reservedOutput[f.Name]:
+		c.errorf(i, f.Pos, rule, ErrReserved, "emitted field name %q is reserved for the output record; rename it", f.Name)
+		return false
+	case seen[f.Name]:
+		c.errorf(i, f.Pos, rule, ErrDuplicate, "field %s emitted twice", f.Name)
+		return false
+	}
+	seen[f.Name] = true
+	return true
 }

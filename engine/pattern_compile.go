@@ -299,21 +299,10 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 			f.Expr = f.Name
 		}
 		st.fields = append(st.fields, f)
-		switch {
-		case f.Name == "":
-			c.errorf(i, f.Pos, name, ErrRule, "emitted field without a name")
-			ok = false
-			continue
-		case reservedOutput[f.Name]:
-			c.errorf(i, f.Pos, name, ErrReserved, "emitted field name %q is reserved for the output record; rename it", f.Name)
-			ok = false
-			continue
-		case seen[f.Name]:
-			c.errorf(i, f.Pos, name, ErrDuplicate, "field %s emitted twice", f.Name)
+		if !c.emitName(i, name, f, seen) {
 			ok = false
 			continue
 		}
-		seen[f.Name] = true
 		p, err := eval.Compile(f.Expr, out, eval.NoAggregates(), eval.Clause("emit"))
 		if err != nil {
 			c.exprErrors(i, f.Pos, "field "+f.Name, f.Expr, err)
@@ -498,21 +487,10 @@ func (c *compiler) timeoutFields(i int, st *ruleState, spec *pattern.Spec, plan 
 		if f.Expr == "" {
 			f.Expr = f.Name
 		}
-		switch {
-		case f.Name == "":
-			c.errorf(i, f.Pos, name, ErrRule, "emitted field without a name")
-			ok = false
-			continue
-		case reservedOutput[f.Name]:
-			c.errorf(i, f.Pos, name, ErrReserved, "emitted field name %q is reserved for the output record; rename it", f.Name)
-			ok = false
-			continue
-		case seen[f.Name]:
-			c.errorf(i, f.Pos, name, ErrDuplicate, "field %s emitted twice", f.Name)
+		if !c.emitName(i, name, f, seen) {
 			ok = false
 			continue
 		}
-		seen[f.Name] = true
 		st.pat.tfields = append(st.pat.tfields, f)
 		p, err := eval.Compile(f.Expr, out, eval.NoAggregates(), eval.Clause("on timeout emit"))
 		if err != nil {

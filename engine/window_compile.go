@@ -356,21 +356,10 @@ func (c *compiler) compileWindowRule(i int, st *ruleState) {
 			f.Expr = f.Name
 		}
 		st.fields = append(st.fields, f)
-		switch {
-		case f.Name == "":
-			c.errorf(i, f.Pos, st.r.name, ErrRule, "emitted field without a name")
-			ok = false
-			continue
-		case reservedOutput[f.Name]:
-			c.errorf(i, f.Pos, st.r.name, ErrReserved, "emitted field name %q is reserved for the output record; rename it", f.Name)
-			ok = false
-			continue
-		case seen[f.Name]:
-			c.errorf(i, f.Pos, st.r.name, ErrDuplicate, "field %s emitted twice", f.Name)
+		if !c.emitName(i, st.r.name, f, seen) {
 			ok = false
 			continue
 		}
-		seen[f.Name] = true
 		p, err := eval.Compile(f.Expr, out, eval.Aggregates(env), eval.Clause("emit"))
 		if err != nil {
 			c.exprErrors(i, f.Pos, "field "+f.Name, f.Expr, err)
