@@ -13,7 +13,7 @@ import (
 // whose kinds do not conform, and no type is exact any more.
 func slowOnly(m *Matcher) {
 	for i := range m.types {
-		m.types[i].exact = false
+		m.types[i].exact, m.types[i].fastKinds = false, false
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/cepengine/cep/engine/eval"
 	"github.com/cepengine/cep/engine/event"
@@ -113,12 +114,17 @@ type Matcher struct {
 
 // typeInfo is what Process reads for each event of a type, in one place.
 type typeInfo struct {
-	schema   *event.Schema
-	kinds    []event.Kind // the declared kind of each field
-	plans    []rulePlan   // the rules that read the type, in rule order
-	input    []*sub       // subscribers to input events of the type (Matcher.syncSubs)
-	lateness int64
-	timeSlot int // the time field's slot; -1: arrival time (no time field, or Config.ProcessingTime)
+	schema    *event.Schema
+	kinds     []event.Kind // the declared kind of each field
+	quads     []kindQuad   // kinds packed four to a word (kindQuads)
+	fastKinds bool         // exact, and 4 to 8 fields: quads are quad0 and quad1, the first and the last four
+	quad0     uint32
+	quad1     uint32
+	lastAt    uintptr   // quad1's first field; 0: four fields, quad0 is all
+	plans     []runPlan // the rules that read the type, in rule order
+	input     []*sub    // subscribers to input events of the type (Matcher.syncSubs)
+	lateness  int64
+	timeSlot  int // the time field's slot; -1: arrival time (no time field, or Config.ProcessingTime)
 	// exact: an event whose field kinds all equal kinds is valid as it is.
 	// False when a field is a typed list, whose elements need checking too.
 	exact bool
@@ -128,18 +134,94 @@ type typeInfo struct {
 // kinds, which makes the event valid with nothing to widen. false says
 // only that checkFields must decide (a nil field, an int in a float field,
 // an any field, a typed list, or an invalid event).
+//
+// Every event of the Go API pays for this check, so it compares four kinds
+// at a time, packed into a word (kindQuads), reading the kind bytes in
+// place: a third of the instructions of a loop over the fields.
 func (ti *typeInfo) conforms(fields []event.Value) bool {
-	kinds := ti.kinds
-	if len(fields) != len(kinds) || !ti.exact {
+	if len(fields) != len(ti.kinds) || !ti.exact {
 		return false
 	}
-	kinds = kinds[:len(fields)] // lets the compiler drop the bounds checks below
-	for i := range fields {
-		if fields[i].Kind() != kinds[i] {
+	if ti.fastKinds { // 4 to 8 fields: the first four and the last four
+		base := unsafe.Pointer(unsafe.SliceData(fields))
+		return kindsAt(base, 0) == ti.quad0 && (ti.lastAt == 0 || kindsAt(base, ti.lastAt) == ti.quad1)
+	}
+	return ti.conformsLong(fields)
+}
+
+// setKinds sets the declared kinds and their packed forms.
+func (ti *typeInfo) setKinds(kinds []event.Kind) {
+	ti.kinds, ti.quads = kinds, kindQuads(kinds)
+	ti.fastKinds, ti.lastAt = false, 0
+	if n := len(ti.quads); n > 0 && n <= 2 {
+		ti.fastKinds, ti.quad0, ti.quad1 = ti.exact, ti.quads[0].kinds, ti.quads[n-1].kinds
+		ti.lastAt = uintptr(ti.quads[n-1].at)
+	}
+}
+
+// kindsAt packs the kinds of the four values from index at on, as
+// kindQuads does the declared kinds. The caller checks the bounds.
+func kindsAt(base unsafe.Pointer, at uintptr) uint32 {
+	p := unsafe.Add(base, at*valueSize+kindOffset)
+	return uint32(*(*event.Kind)(p)) | uint32(*(*event.Kind)(unsafe.Add(p, valueSize)))<<8 |
+		uint32(*(*event.Kind)(unsafe.Add(p, 2*valueSize)))<<16 | uint32(*(*event.Kind)(unsafe.Add(p, 3*valueSize)))<<24
+}
+
+// conformsLong is conforms for fewer than four or more than eight fields.
+func (ti *typeInfo) conformsLong(fields []event.Value) bool {
+	if len(fields) < 4 {
+		for i := range fields {
+			if fields[i].Kind() != ti.kinds[i] {
+				return false
+			}
+		}
+		return true
+	}
+	base := unsafe.Pointer(unsafe.SliceData(fields))
+	for _, q := range ti.quads {
+		// In bounds: q.at+3 < len(fields), as len(fields) == len(ti.kinds).
+		if kindsAt(base, uintptr(q.at)) != q.kinds {
 			return false
 		}
 	}
 	return true
+}
+
+// Where a Value keeps its kind, for conforms; TestConforms holds them to
+// event.Value's layout.
+const (
+	valueSize     = unsafe.Sizeof(event.Value{})
+	kindOffset    = valueSize - 8 // the kind byte follows the pointer and the payload
+	payloadOffset = 8             // the payload (an int, a float's bits, a time) follows the pointer
+)
+
+// kindQuad is four consecutive declared kinds, from field at on, packed
+// into a word as conforms reads them.
+type kindQuad struct {
+	at    int
+	kinds uint32
+}
+
+// kindQuads covers the kinds of a type of at least four fields with
+// quads: fields 0-3, 4-7, ..., and when the count is not a multiple of
+// four, the last four fields (overlapping the quad before).
+func kindQuads(kinds []event.Kind) []kindQuad {
+	n := len(kinds)
+	if n < 4 {
+		return nil
+	}
+	var qs []kindQuad
+	pack := func(at int) {
+		k := kinds[at : at+4]
+		qs = append(qs, kindQuad{at, uint32(k[0]) | uint32(k[1])<<8 | uint32(k[2])<<16 | uint32(k[3])<<24})
+	}
+	for at := 0; at+4 <= n; at += 4 {
+		pack(at)
+	}
+	if n%4 != 0 {
+		pack(n - 4)
+	}
+	return qs
 }
 
 // NewMatcher returns a matcher for the graph.
@@ -162,7 +244,7 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 	m.types = make([]typeInfo, g.reg.Len())
 	for _, s := range g.reg.Schemas() {
 		ti := &m.types[s.ID]
-		ti.schema, ti.kinds, ti.plans = s, g.kinds[s.ID], g.plans[s.ID]
+		ti.schema = s
 		ti.lateness = int64(s.Lateness)
 		ti.timeSlot = s.TimeSlot
 		if cfg.ProcessingTime {
@@ -174,9 +256,13 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 				ti.exact = false
 			}
 		}
+		ti.setKinds(g.kinds[s.ID])
 	}
 	m.input.RuleID = -1
 	m.subs.init(g)
+	for _, s := range g.reg.Schemas() {
+		m.types[s.ID].plans = m.runPlans(g.plans[s.ID])
+	}
 	m.keyed.init(m)
 	m.patterns.init(m)
 	return m
@@ -281,7 +367,18 @@ func (m *Matcher) admit(ev *event.Event) (ti *typeInfo, t, wm int64) {
 		return nil, 0, 0
 	}
 	ti = &m.types[uint(ev.Type)]
-	if !ti.conforms(ev.Fields) {
+	// ti.conforms, by hand for the common 4 to 8 fields (the compiler
+	// would not inline it).
+	if fields := ev.Fields; ti.fastKinds && len(fields) == len(ti.kinds) {
+		base := unsafe.Pointer(unsafe.SliceData(fields))
+		if kindsAt(base, 0) != ti.quad0 || ti.lastAt != 0 && kindsAt(base, ti.lastAt) != ti.quad1 {
+			return nil, 0, 0
+		}
+		if ti.timeSlot >= 0 { // the field is a time, as it conforms: read its payload in place
+			t = *(*int64)(unsafe.Add(base, uintptr(ti.timeSlot)*valueSize+payloadOffset))
+			goto read
+		}
+	} else if !ti.conforms(fields) {
 		return nil, 0, 0
 	}
 	switch {
@@ -292,6 +389,7 @@ func (m *Matcher) admit(ev *event.Event) (ti *typeInfo, t, wm int64) {
 	default:
 		return nil, 0, 0
 	}
+read:
 	wm = max(m.wm, satSub(t, m.maxLate))
 	if t < m.maxSeen || t < m.wm || t > wm {
 		return nil, 0, 0
@@ -598,48 +696,80 @@ func (m *Matcher) flush() {
 	m.qhead = 0
 }
 
+// runPlan is a rulePlan as one matcher runs it, with what run would
+// otherwise look up per event resolved once: the one filter of most rules
+// as a bare program, the reused derived event, the subscriber list.
+type runPlan struct {
+	pred    *eval.Program // the rule's only filter, an expression no other rule shares; nil: filters
+	filters []filterStep  // the filters, when not pred
+	copy    []int         // a plain projection: the source slot of each field; nil: proj
+	spare   *Derived      // the derived event, reused, when no rule reads it; nil: one per event from the free list
+	subs    *[]*sub       // the subscribers of the emitted type (subscriptions.derived)
+	general *RuleInfo     // non-nil: a window, output or pattern rule, run node by node
+	proj    *execNode
+	rule    int32
+	queue   bool // some rule reads the emitted type
+}
+
+// runPlans makes the matcher's plans of one type.
+func (m *Matcher) runPlans(plans []rulePlan) []runPlan {
+	rps := make([]runPlan, len(plans))
+	for i := range plans {
+		p := &plans[i]
+		rp := &rps[i]
+		rp.rule, rp.general, rp.filters, rp.proj = p.rule, p.general, p.filters, &p.proj
+		if p.general != nil {
+			continue
+		}
+		if len(p.filters) == 1 && p.filters[0].fn == nil && !p.filters[0].memo {
+			rp.pred, rp.filters = p.filters[0].prog, nil
+		}
+		if p.proj.plain {
+			rp.copy = p.proj.copy
+		}
+		rp.queue = p.proj.queue || p.emit.queue
+		if !rp.queue {
+			rp.spare = m.derived(p.rule, false)
+		}
+		rp.subs = &m.subs.derived[p.emit.typ]
+	}
+	return rps
+}
+
 // run executes the rules that read ev's type (plans), in rule order: each
 // rule's filters until one rejects the event, then its projection and emit.
 // One function, with no calls but the filters' and the subscribers', so
 // that the loop state stays in registers.
-func (m *Matcher) run(ev *event.Event, plans []rulePlan) {
+func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 	m.gen++
 	m.frame.Current = ev
 	m.bound[0] = ev
-rules:
 	for p := range plans {
 		plan := &plans[p]
-		if plan.general != nil {
+		switch {
+		case plan.pred != nil:
+			if !m.vm.EvalBool(plan.pred, &m.frame) {
+				continue
+			}
+		case plan.general != nil:
 			m.runRule(plan.general, ev)
 			continue
-		}
-		for i := range plan.filters {
-			f := &plan.filters[i]
-			var ok bool
-			switch {
-			case f.fn != nil:
-				ok = f.fn(ev)
-			case f.memo:
-				ok = m.filterMemo(f)
-			default:
-				ok = m.vm.EvalBool(f.prog, &m.frame)
-			}
-			if !ok {
-				continue rules
+		case len(plan.filters) > 0:
+			if !m.filters(plan.filters, ev) {
+				continue
 			}
 		}
-		proj := &plan.proj
-		d := m.spare[plan.rule]
-		if d == nil || proj.queue {
-			d = m.derived(plan.rule, proj.queue)
+		d := plan.spare
+		if d == nil {
+			d = m.derived(plan.rule, true)
 		}
-		if out := d.Event.Fields; proj.plain {
-			in, copy := ev.Fields, proj.copy[:len(out)]
+		if out := d.Event.Fields; plan.copy != nil {
+			in, copy := ev.Fields, plan.copy[:len(out)]
 			for k := range out {
 				out[k] = in[copy[k]]
 			}
 		} else {
-			m.project(proj, out, ev.Fields)
+			m.project(plan.proj, out, ev.Fields)
 		}
 		m.seq++
 		d.Event.Time, d.Event.Seq = ev.Time, m.seq
@@ -647,13 +777,33 @@ rules:
 			d.Inputs = append(d.Inputs[:0], ev)
 		}
 		m.stats.Derived++
-		if subs := m.subs.derived[plan.emit.typ]; len(subs) > 0 {
+		if subs := *plan.subs; len(subs) > 0 {
 			m.deliver(subs, d)
 		}
-		if plan.emit.queue {
+		if plan.queue {
 			m.queue = append(m.queue, d)
 		}
 	}
+}
+
+// filters runs a plan's filters in order, until one rejects the event.
+func (m *Matcher) filters(fs []filterStep, ev *event.Event) bool {
+	for i := range fs {
+		f := &fs[i]
+		var ok bool
+		switch {
+		case f.fn != nil:
+			ok = f.fn(ev)
+		case f.memo:
+			ok = m.filterMemo(f)
+		default:
+			ok = m.vm.EvalBool(f.prog, &m.frame)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // runRule runs a rule node by node: the way of window and output rules,

@@ -92,7 +92,11 @@ func (s *subscriptions) rebuild() {
 			derived[x.typ] = append(derived[x.typ], x)
 		}
 	}
-	s.input, s.derived, s.late, s.invalid = input, derived, late, invalid
+	// The per-type lists are new; the outer slices stay, as the matcher's
+	// run plans point into derived.
+	copy(s.input, input)
+	copy(s.derived, derived)
+	s.late, s.invalid = late, invalid
 	s.refused = refused
 }
 

@@ -55,8 +55,9 @@ type Program struct {
 	typ    event.Type
 	root   *node
 	tests  []test // the branch program of a bool program
-	// evalBool is EvalBool's implementation for this program: leafBranch,
-	// branch or evalTree.
+	one    test   // tests[0] of a single-test program (branch_single.go)
+	// evalBool is EvalBool's implementation for this program: a single
+	// test's function, leafBranch, branch or evalTree.
 	evalBool func(m *Machine, p *Program, f *Frame) bool
 	lowered  bool
 	aggs     []Aggregate
@@ -310,6 +311,9 @@ func compileTree(src string, root ast.Node, env *Env, o *options) (*Program, Err
 		p.evalBool = branch
 		if leafTests(p.tests) {
 			p.evalBool = leafBranch
+		}
+		if fn := singleFunc(p.tests); fn != nil {
+			p.one, p.evalBool = p.tests[0], fn
 		}
 	}
 	return p, nil
