@@ -436,3 +436,82 @@ func BenchmarkTimerQueueRatio(b *testing.B) {
 		})
 	}
 }
+
+// streamEvents is 1<<20 market events: a stream that does not fit in the
+// caches, so that each batch reads its events from memory, as a matcher
+// fed from a network or a decoder does. BENCHMARKS.md's limit for a field
+// filter (~7 ns/event) is measured so.
+const streamEvents = 1 << 20
+
+// BenchmarkFilterRatioStream is BenchmarkFilterRatio's handwritten,
+// kinds and engine forms over a stream of 1<<20 events each (its own, so
+// that no form reads events another has just brought into the cache),
+// ratioBatch events a batch, one batch after the other.
+func BenchmarkFilterRatioStream(b *testing.B) {
+	type out struct {
+		sym  string
+		px   float64
+		time int64
+	}
+	var o out
+	n := 0
+	handler := func(o *out) { n++ }
+	stream := func() func() []event.Event {
+		evs := marketEvents(streamEvents)
+		at := 0
+		return func() []event.Event {
+			batch := evs[at : at+ratioBatch]
+			at = (at + ratioBatch) % len(evs)
+			return batch
+		}
+	}
+	handNext, handNow := stream(), t0
+	hand := ratioForm{"handwritten", func() {
+		evs := handNext()
+		for i := range evs {
+			ev := &evs[i]
+			handNow += int64(time.Microsecond)
+			ev.Fields[3] = event.TimeValue(handNow)
+			if ev.Fields[1].Float() > 100 {
+				o.sym, o.px, o.time = ev.Fields[0].Str(), ev.Fields[1].Float(), ev.Fields[3].Time()
+				handler(&o)
+			}
+		}
+	}}
+	kinds := []event.Kind{event.KindString, event.KindFloat, event.KindInt, event.KindTime}
+	kindNext, kindNow := stream(), t0
+	checked := ratioForm{"kinds", func() {
+		evs := kindNext()
+	events:
+		for i := range evs {
+			ev := &evs[i]
+			kindNow += int64(time.Microsecond)
+			ev.Fields[3] = event.TimeValue(kindNow)
+			if len(ev.Fields) != len(kinds) {
+				continue
+			}
+			for k, want := range kinds {
+				if ev.Fields[k].Kind() != want {
+					continue events
+				}
+			}
+			if ev.Fields[1].Float() > 100 {
+				o.sym, o.px, o.time = ev.Fields[0].Str(), ev.Fields[1].Float(), ev.Fields[3].Time()
+				handler(&o)
+			}
+		}
+	}}
+	m := filterMatcher(b, 0, pxOver100)
+	engNext, engNow := stream(), t0
+	eng := ratioForm{"engine", func() {
+		evs := engNext()
+		for i := range evs {
+			ev := &evs[i]
+			engNow += int64(time.Microsecond)
+			ev.Fields[3] = event.TimeValue(engNow)
+			m.Process(ev)
+		}
+	}}
+	runRatio(b, []ratioForm{hand, checked, eng})
+	sink += n
+}

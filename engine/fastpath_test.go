@@ -136,11 +136,21 @@ func TestMatcher_admit(t *testing.T) {
 	b := NewBuilder()
 	b.Event("Q").Field("px", event.Float).Field("at", event.Time).Time("at")
 	b.Event("Tick").Field("n", event.Int)
+	// Five fields: the kinds checked by hand, four at a time.
+	b.Event("Wide").Field("a", event.String).Field("b", event.Int).Field("c", event.Float).Field("at", event.Time).
+		Field("e", event.Bool).Time("at")
 	g := mustBuild(t, b)
 	b.Event("Slow").Field("px", event.Float).Field("at", event.Time).Time("at").Lateness(time.Second)
 	gl := mustBuild(t, b) // the watermark trails the newest event by a second
 	q := func(px event.Value, at time.Duration) *event.Event {
 		return &event.Event{Type: 0, Fields: []event.Value{px, event.TimeValue(t0 + int64(at))}}
+	}
+	wide := func(i int, v event.Value) *event.Event {
+		fs := []event.Value{event.StringValue("s"), event.IntValue(1), event.FloatValue(1), event.TimeValue(t0), event.BoolValue(true)}
+		if i >= 0 {
+			fs[i] = v
+		}
+		return &event.Event{Type: 2, Fields: fs}
 	}
 	tests := []struct {
 		name  string
@@ -162,7 +172,13 @@ func TestMatcher_admit(t *testing.T) {
 		{"arrival time stamped by the caller", g, Config{}, nil, &event.Event{Type: 1, Time: t0, Fields: []event.Value{event.IntValue(1)}}, true},
 		{"arrival time from a Clock", g, Config{Clock: &stepClock{t: t0}}, nil, &event.Event{Type: 1, Fields: []event.Value{event.IntValue(1)}}, false},
 		{"closed", g, Config{}, func(m *Matcher) { m.Close() }, q(event.FloatValue(1), 0), false},
-		{"lateness: the event must wait", gl, Config{}, nil, &event.Event{Type: 2, Fields: []event.Value{event.FloatValue(1), event.TimeValue(t0)}}, false},
+		{"lateness: the event must wait", gl, Config{}, nil, &event.Event{Type: 3, Fields: []event.Value{event.FloatValue(1), event.TimeValue(t0)}}, false},
+		{"five fields", g, Config{}, nil, wide(-1, event.Nil), true},
+		{"five fields, first kind wrong", g, Config{}, nil, wide(0, event.IntValue(1)), false},
+		{"five fields, last kind wrong", g, Config{}, nil, wide(4, event.IntValue(1)), false},
+		{"five fields, int in a float field", g, Config{}, nil, wide(2, event.IntValue(1)), false},
+		{"five fields, time field nil", g, Config{}, nil, wide(3, event.Nil), false},
+		{"five fields, one missing", g, Config{}, nil, &event.Event{Type: 2, Fields: wide(-1, event.Nil).Fields[:4]}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,9 +186,10 @@ func TestMatcher_admit(t *testing.T) {
 			if tt.prep != nil {
 				tt.prep(m)
 			}
-			ti, _, _ := m.admit(tt.ev)
-			if got := ti != nil; got != tt.want {
-				t.Errorf("admit = %v, want %v", got, tt.want)
+			slow := m.slow
+			m.Process(tt.ev)
+			if got := m.slow == slow; got != tt.want {
+				t.Errorf("short path taken = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -87,6 +87,7 @@ type Matcher struct {
 	now     int64 // time of the current step
 	closed  bool
 	busy    bool
+	slow    uint64 // events that took processSlow (tests)
 
 	buf    reorderBuffer
 	timers timerQueue
@@ -302,15 +303,62 @@ func (m *Matcher) ProcessAt(pos Pos, ev *event.Event) { m.process(ev, &pos) }
 // goes by pointer: only the rare late and invalid records read it.
 //
 // Nearly every event is valid, in order and released at once, and takes
-// the short path: admit decides that without side effects, in a function
-// that calls nothing (so it keeps everything in registers), and the event
-// runs in place. Any other event goes through processSlow, which decides
-// everything afresh with the full checks.
+// the short path: process decides that first, with no side effect but
+// the counters, and the event runs in place. Any other event goes through
+// processSlow, which decides everything afresh with the full checks. The
+// short path requires:
+//
+//   - no handler running, and the matcher open;
+//   - fields of exactly the declared kinds (valid, with nothing to widen);
+//   - an event time read from the event, not from a Clock (which
+//     processSlow must read once);
+//   - t at or after both the largest time seen and the watermark: then the
+//     event is not late for any lateness, as its bound, max(watermark,
+//     largest seen - lateness), is at most t;
+//   - nothing buffered, and t at or behind the new watermark, max(watermark,
+//     t - largest lateness): so when the largest lateness is 0, or when
+//     Advance has moved the watermark ahead.
+//
+// Such an event sorts before every event to come, in (time, sequence)
+// order: the watermark is then at or past t, so a later event is either
+// behind it, and late, or at t or after, and at t it has a larger sequence
+// number. Running it now gives the order the reorder buffer would. Timers
+// due at or before t fire first, as a timer goes before events of its
+// time. (Nothing buffered and t at or after the largest time seen each
+// follow from the other conditions, as a buffered event is newer than the
+// watermark; they are checked anyway, at one compare each, so that the
+// argument does not rest on that.)
+//
+// The checks are written out here rather than in a function of their own:
+// every event pays for them, and the call and its three results cost a
+// fifth of the short path.
 func (m *Matcher) process(ev *event.Event, pos *Pos) {
 	m.stats.In++
 	m.seq++
-	ti, t, wm := m.admit(ev)
-	if ti == nil {
+	if m.busy || m.closed || uint(ev.Type) >= uint(len(m.types)) || m.buf.len() > 0 {
+		m.processSlow(ev, pos)
+		return
+	}
+	ti := &m.types[uint(ev.Type)]
+	var t int64
+	// ti.conforms and the time, by hand for the common 4 to 8 fields and a
+	// time field (the compiler would not inline them).
+	if fields := ev.Fields; ti.fastKinds && len(fields) == len(ti.kinds) && ti.timeSlot >= 0 {
+		base := unsafe.Pointer(unsafe.SliceData(fields))
+		if kindsAt(base, 0) != ti.quad0 || ti.lastAt != 0 && kindsAt(base, ti.lastAt) != ti.quad1 {
+			m.processSlow(ev, pos)
+			return
+		}
+		// The field is a time, as the event conforms: its payload, in place.
+		t = *(*int64)(unsafe.Add(base, uintptr(ti.timeSlot)*valueSize+payloadOffset))
+	} else if tt, ok := m.admitTime(ev, ti); ok {
+		t = tt
+	} else {
+		m.processSlow(ev, pos)
+		return
+	}
+	wm := max(m.wm, satSub(t, m.maxLate))
+	if t < m.maxSeen || t < m.wm || t > wm {
 		m.processSlow(ev, pos)
 		return
 	}
@@ -337,70 +385,28 @@ func (m *Matcher) process(ev *event.Event, pos *Pos) {
 	m.busy = false
 }
 
-// admit decides whether an event can run at once, in place, with no copy,
-// and returns its type, its time and the watermark once it is seen; nil if
-// it cannot. It changes nothing and calls nothing, so that the common case
-// stays in registers. It requires:
-//
-//   - no handler running, and the matcher open;
-//   - fields of exactly the declared kinds (valid, with nothing to widen);
-//   - an event time read from the event, not from a Clock (which
-//     processSlow must read once);
-//   - t at or after both the largest time seen and the watermark: then the
-//     event is not late for any lateness, as its bound, max(watermark,
-//     largest seen - lateness), is at most t;
-//   - nothing buffered, and t at or behind the new watermark, max(watermark,
-//     t - largest lateness): so when the largest lateness is 0, or when
-//     Advance has moved the watermark ahead.
-//
-// Such an event sorts before every event to come, in (time, sequence)
-// order: the watermark is then at or past t, so a later event is either
-// behind it, and late, or at t or after, and at t it has a larger sequence
-// number. Running it now gives the order the reorder buffer would. Timers
-// due at or before t fire first, as a timer goes before events of its
-// time. (Nothing buffered and t at or after the largest time seen each
-// follow from the other conditions, as a buffered event is newer than the
-// watermark; they are checked anyway, at one compare each, so that the
-// argument does not rest on that.)
-func (m *Matcher) admit(ev *event.Event) (ti *typeInfo, t, wm int64) {
-	if m.busy || m.closed || uint(ev.Type) >= uint(len(m.types)) || m.buf.len() > 0 {
-		return nil, 0, 0
-	}
-	ti = &m.types[uint(ev.Type)]
-	// ti.conforms, by hand for the common 4 to 8 fields (the compiler
-	// would not inline it).
-	if fields := ev.Fields; ti.fastKinds && len(fields) == len(ti.kinds) {
-		base := unsafe.Pointer(unsafe.SliceData(fields))
-		if kindsAt(base, 0) != ti.quad0 || ti.lastAt != 0 && kindsAt(base, ti.lastAt) != ti.quad1 {
-			return nil, 0, 0
-		}
-		if ti.timeSlot >= 0 { // the field is a time, as it conforms: read its payload in place
-			t = *(*int64)(unsafe.Add(base, uintptr(ti.timeSlot)*valueSize+payloadOffset))
-			goto read
-		}
-	} else if !ti.conforms(fields) {
-		return nil, 0, 0
+// admitTime is the short path's check of an event's kinds and its time
+// for the types process does not check by hand: whether the event
+// conforms and its time is its own (a time field, or stamped by the
+// caller when there is no Clock).
+func (m *Matcher) admitTime(ev *event.Event, ti *typeInfo) (int64, bool) {
+	if !ti.conforms(ev.Fields) {
+		return 0, false
 	}
 	switch {
 	case ti.timeSlot >= 0:
-		t = ev.Fields[ti.timeSlot].Time() // conforms: the field is a time
+		return ev.Fields[ti.timeSlot].Time(), true // conforms: the field is a time
 	case m.cfg.Clock == nil:
-		t = ev.Time
-	default:
-		return nil, 0, 0
+		return ev.Time, true
 	}
-read:
-	wm = max(m.wm, satSub(t, m.maxLate))
-	if t < m.maxSeen || t < m.wm || t > wm {
-		return nil, 0, 0
-	}
-	return ti, t, wm
+	return 0, false
 }
 
-// processSlow is process for every event admit refuses, with every check:
+// processSlow is process for every event the short path refuses, with every check:
 // invalid and late events, events that must wait in the reorder buffer
 // (lateness), ints widened into float fields, arrival times from a Clock.
 func (m *Matcher) processSlow(ev *event.Event, pos *Pos) {
+	m.slow++
 	if m.busy {
 		m.invalid(pos, ev, nil, ErrReentrant, -1)
 		return
@@ -444,7 +450,7 @@ func (m *Matcher) processSlow(ev *event.Event, pos *Pos) {
 	m.busy = true
 	ev.Time, ev.Seq = t, m.seq
 	if !widen && m.buf.len() == 0 && t <= m.wm {
-		// Released on arrival: run in place, as in process (admit says
+		// Released on arrival: run in place, as in process (which says
 		// why nothing to come can sort before it).
 		if m.timers.due(t) {
 			m.fireUpTo(t)
@@ -700,12 +706,13 @@ func (m *Matcher) flush() {
 // otherwise look up per event resolved once: the one filter of most rules
 // as a bare program, the reused derived event, the subscriber list.
 type runPlan struct {
-	pred    *eval.Program // the rule's only filter, an expression no other rule shares; nil: filters
-	filters []filterStep  // the filters, when not pred
-	copy    []int         // a plain projection: the source slot of each field; nil: proj
-	spare   *Derived      // the derived event, reused, when no rule reads it; nil: one per event from the free list
-	subs    *[]*sub       // the subscribers of the emitted type (subscriptions.derived)
-	general *RuleInfo     // non-nil: a window, output or pattern rule, run node by node
+	pred    *eval.Program   // the rule's only filter, an expression no other rule shares; nil: filters
+	filters []filterStep    // the filters, when not pred
+	copy    []int           // a plain projection: the source slot of each field; nil: proj
+	spare   *Derived        // the derived event, reused, when no rule reads it; nil: one per event from the free list
+	subs    *[]*sub         // the subscribers of the emitted type (subscriptions.derived)
+	lone    *func(*Derived) // their lone handler (subscriptions.lone)
+	general *RuleInfo       // non-nil: a window, output or pattern rule, run node by node
 	proj    *execNode
 	rule    int32
 	queue   bool // some rule reads the emitted type
@@ -731,7 +738,7 @@ func (m *Matcher) runPlans(plans []rulePlan) []runPlan {
 		if !rp.queue {
 			rp.spare = m.derived(p.rule, false)
 		}
-		rp.subs = &m.subs.derived[p.emit.typ]
+		rp.subs, rp.lone = &m.subs.derived[p.emit.typ], &m.subs.lone[p.emit.typ]
 	}
 	return rps
 }
@@ -777,7 +784,9 @@ func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 			d.Inputs = append(d.Inputs[:0], ev)
 		}
 		m.stats.Derived++
-		if subs := *plan.subs; len(subs) > 0 {
+		if h := *plan.lone; h != nil {
+			h(d)
+		} else if subs := *plan.subs; len(subs) > 0 {
 			m.deliver(subs, d)
 		}
 		if plan.queue {

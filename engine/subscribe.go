@@ -49,6 +49,10 @@ type subscriptions struct {
 	all     []*sub   // every live subscription, in id order
 	input   [][]*sub // per type: subscribers of input events of the type
 	derived [][]*sub // per type: subscribers of derived events of the type
+	// lone, per type: the handler of derived events when the type has one
+	// subscriber and it has no filter, the common case, which run then
+	// calls directly; nil otherwise.
+	lone    []func(*Derived)
 	late    []*sub
 	invalid []*sub
 	refused []*sub
@@ -58,6 +62,7 @@ func (s *subscriptions) init(g *Graph) {
 	s.g = g
 	s.input = make([][]*sub, g.reg.Len())
 	s.derived = make([][]*sub, g.reg.Len())
+	s.lone = make([]func(*Derived), g.reg.Len())
 }
 
 func (s *subscriptions) add(x *sub) Subscription {
@@ -96,6 +101,12 @@ func (s *subscriptions) rebuild() {
 	// run plans point into derived.
 	copy(s.input, input)
 	copy(s.derived, derived)
+	for t, l := range derived {
+		s.lone[t] = nil
+		if len(l) == 1 && l[0].progs == nil {
+			s.lone[t] = l[0].h
+		}
+	}
 	s.late, s.invalid = late, invalid
 	s.refused = refused
 }
