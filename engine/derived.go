@@ -21,6 +21,8 @@ type Derived struct {
 	// Inputs are the events the rule matched, with Config.Explain (for a
 	// filter rule, the one event it read); nil otherwise.
 	Inputs []*event.Event
+
+	home *[]*Derived // the free list the matcher recycles it to; nil: its rule's operator decides
 }
 
 // Clone returns a deep copy that stays valid after the handler returns.

@@ -710,6 +710,7 @@ type runPlan struct {
 	filters []filterStep    // the filters, when not pred
 	copy    []int           // a plain projection: the source slot of each field; nil: proj
 	spare   *Derived        // the derived event, reused, when no rule reads it; nil: one per event from the free list
+	free    *[]*Derived     // the rule's free list (Matcher.free)
 	subs    *[]*sub         // the subscribers of the emitted type (subscriptions.derived)
 	lone    *func(*Derived) // their lone handler (subscriptions.lone)
 	general *RuleInfo       // non-nil: a window, output or pattern rule, run node by node
@@ -739,6 +740,7 @@ func (m *Matcher) runPlans(plans []rulePlan) []runPlan {
 			rp.spare = m.derived(p.rule, false)
 		}
 		rp.subs, rp.lone = &m.subs.derived[p.emit.typ], &m.subs.lone[p.emit.typ]
+		rp.free = &m.free[p.rule]
 	}
 	return rps
 }
@@ -767,8 +769,13 @@ func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 			}
 		}
 		d := plan.spare
-		if d == nil {
-			d = m.derived(plan.rule, true)
+		if d == nil { // m.derived(plan.rule, true), by hand
+			if l := *plan.free; len(l) > 0 {
+				d = l[len(l)-1]
+				*plan.free = l[:len(l)-1]
+			} else {
+				d = m.newDerived(plan.rule)
+			}
 		}
 		if out := d.Event.Fields; plan.copy != nil {
 			in, copy := ev.Fields, plan.copy[:len(out)]
@@ -935,13 +942,18 @@ func (m *Matcher) derived(rule int32, queued bool) *Derived {
 func (m *Matcher) newDerived(rule int32) *Derived {
 	r := &m.g.rules[rule]
 	s := m.types[r.Emits].schema
-	return &Derived{Event: event.Event{Type: r.Emits, Fields: make([]event.Value, len(s.Fields))}, Schema: s, Rule: r.Name, RuleID: r.ID}
+	return &Derived{Event: event.Event{Type: r.Emits, Fields: make([]event.Value, len(s.Fields))}, Schema: s, Rule: r.Name, RuleID: r.ID,
+		home: &m.free[rule]}
 }
 
 // recycle returns a queued derived event to its free list. Its fields are
 // not cleared: the next use overwrites every slot.
 func (m *Matcher) recycle(d *Derived) {
 	d.Inputs = d.Inputs[:0]
+	if d.home != nil {
+		*d.home = append(*d.home, d)
+		return
+	}
 	if r := &m.g.rules[d.RuleID]; d.Event.Type != r.Emits {
 		// An on timeout emit event: back to its pattern operator's list.
 		for _, op := range m.patterns.ops {
