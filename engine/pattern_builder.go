@@ -15,6 +15,12 @@ import (
 //		Having("len(f) >= 3").
 //		Emit("Alert", engine.Field{Name: "user"}, engine.Field{Name: "n", Expr: "len(f)"})
 //
+// A rule that needs only how many matches complete at each event sets
+// PatternMatch.CountOnly and reads count():
+//
+//	b.Rule("w6").Match(engine.PatternMatch{Spec: spec, Types: types, CountOnly: true}).
+//		Emit("Matches", engine.Field{Name: "n", Expr: "count()"})
+//
 // Clauses come in that order: Match (first, in place of From), PartitionBy
 // (any number of calls) or the per-type keys of PatternMatch.Keys, Having,
 // Emit, OnTimeoutEmit. The pattern itself is an engine/pattern Spec: its
@@ -41,6 +47,18 @@ type PatternMatch struct {
 	// name the key differently; PartitionBy adds keys that every type
 	// computes with the same expression.
 	Keys []PatternKey
+	// CountOnly makes the rule count its matches instead of enumerating
+	// them: it emits one derived event per input event that completes
+	// matches (per key), and Having and Emit read count(), the number of
+	// matches completed at that event (an int; the matcher's count
+	// saturates at 2^64-1, count() at 2^63-1), beside the named partition
+	// keys and the constants; they see no alias, and count() is their one
+	// aggregate. The pattern must fit engine/pattern's Spec.CountOnly
+	// (setting Spec.CountOnly has the same effect): a flat pattern with
+	// skip none, no not, until, within gap, greedy or reluctant loop, and
+	// Local conditions; and the rule has no OnTimeoutEmit. Time per event
+	// then follows the live partial matches, not the matches.
+	CountOnly bool
 }
 
 // PatternAlias is a name a pattern binds.
@@ -76,9 +94,8 @@ func (r *Rule) Match(m PatternMatch) *Rule {
 // over the timed-out partial match (the aliases taken so far; the others
 // nil, lists as far as they got), stamped with the expiry time (first +
 // within; last + gap with within gap), delivered and chained like a match.
-// It needs within; patterns with groups, | or & do not support it yet
-// (Build reports pattern.ErrUnsupported). Which partial matches time out:
-// engine/pattern's Config.Timeout.
+// It needs within. Which partial matches time out: engine/pattern's
+// Config.Timeout.
 func (r *Rule) OnTimeoutEmit(typeName string, fields ...Field) *Rule {
 	return r.add(clause{kind: clauseTimeout, name: typeName, fields: append([]Field(nil), fields...)})
 }

@@ -48,6 +48,13 @@ type patternPlan struct {
 	widen       []bool
 	desc        string // Graph.String
 
+	// A counting rule (PatternMatch.CountOnly): having and the emitted
+	// fields read count() from Vars[countVar], after the key; having is
+	// evaluated by the engine on the count, not by the matcher per match.
+	count    bool
+	countVar int
+	chaving  *eval.Program
+
 	// on timeout emit: its fields over the timed-out partial match's
 	// frame, and its emit node (temit -1 without the clause).
 	tprogs []*eval.Program
@@ -183,6 +190,8 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 	}
 	spec := *m.Spec
 	spec.Elements = slices.Clone(m.Spec.Elements)
+	counting := m.CountOnly || m.Spec.CountOnly
+	spec.CountOnly = counting
 	for k := range spec.Elements {
 		spec.Elements[k].Type = schemas[m.Types[k]].ID
 	}
@@ -265,7 +274,29 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 			out.Var(k.name, typ, j)
 		}
 	}
+	// A counting rule sees no alias: count(), after the keys, instead.
+	var opts []eval.Option
+	hint := ""
+	emitClause := "emit (to count matches, set PatternMatch.CountOnly)"
+	if counting {
+		hint = " (a counting rule reads count(), the partition keys and constants; no alias)"
+		emitClause = "emit"
+		plan.count = true
+		if len(keys) > 0 {
+			out.Var("·key", event.Any, len(keys)-1) // count() goes after every key
+		}
+		args := eval.NewEnv()
+		for _, kc := range c.consts {
+			args.Const(kc.name, kc.val)
+		}
+		opts = append(opts, eval.Aggregates(args))
+	} else {
+		opts = append(opts, eval.NoAggregates())
+	}
 	for _, a := range m.Aliases {
+		if counting {
+			break
+		}
 		s, found := schemas[a.Type]
 		if !found {
 			s = c.schemaOf(a.Type)
@@ -285,12 +316,17 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 		out.Const(kc.name, kc.val)
 	}
 	if h := pr.having; h != nil {
-		p, err := eval.Compile(h.expr, out, eval.ExpectBool(), eval.NoAggregates(), eval.Clause("having"))
-		if err != nil {
-			c.exprErrors(i, h.pos, "having", h.expr, err)
+		p, err := eval.Compile(h.expr, out, append(opts, eval.ExpectBool(), eval.Clause("having"))...)
+		switch {
+		case err != nil:
+			c.exprErrors(i, h.pos, "having"+hint, h.expr, err)
 			ok = false
+		case counting:
+			ok = c.onlyCount(i, h.pos, name, "having", p) && ok
+			plan.chaving = p
+		default:
+			spec.Having = p
 		}
-		spec.Having = p
 	}
 	seen := map[string]bool{}
 	var fields []event.Field
@@ -303,9 +339,13 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 			ok = false
 			continue
 		}
-		p, err := eval.Compile(f.Expr, out, eval.NoAggregates(), eval.Clause("emit"))
+		p, err := eval.Compile(f.Expr, out, append(opts, eval.Clause(emitClause))...)
 		if err != nil {
-			c.exprErrors(i, f.Pos, "field "+f.Name, f.Expr, err)
+			c.exprErrors(i, f.Pos, "field "+f.Name+hint, f.Expr, err)
+			ok = false
+			continue
+		}
+		if counting && !c.onlyCount(i, f.Pos, name, "field "+f.Name, p) {
 			ok = false
 			continue
 		}
@@ -318,7 +358,18 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 	}
 	var tfields []event.Field
 	if tc := pr.timeout; tc != nil {
-		tfields, ok = c.timeoutFields(i, st, &spec, plan, out, ok)
+		if counting {
+			c.errorf(i, tc.pos, name, ErrRule, "on timeout emit in a rule that counts its matches: counted partial matches are not kept")
+			ok = false
+		} else {
+			tfields, ok = c.timeoutFields(i, st, &spec, plan, out, ok)
+		}
+	}
+	if counting {
+		plan.countVar = len(keys)
+		for _, a := range out.Aggregates() {
+			plan.countVar = a.Var // count() is the only one
+		}
 	}
 	if !ok {
 		return
@@ -357,6 +408,12 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 	}
 	st.schema = schemas[pr.reads[0]]
 	plan.desc = describePattern(m, &spec, len(keys))
+	if spec.CountOnly {
+		plan.desc += " count"
+		if plan.chaving != nil {
+			plan.desc += " having `" + strings.TrimSpace(plan.chaving.Source()) + "`"
+		}
+	}
 	pr.plan = plan
 	st.compiled = true
 }
@@ -534,4 +591,16 @@ func (c *compiler) emittedSchema(i int, cl *clause, fields []event.Field, widen 
 	s := event.NewSchema(name, fields, "", 0)
 	c.inferred[name] = &inferredType{schema: s, first: i}
 	return s
+}
+
+// onlyCount reports the aggregates of a counting rule's expression other
+// than count(), the one aggregate of pattern rules.
+func (c *compiler) onlyCount(i int, pos Pos, name, what string, p *eval.Program) bool {
+	for _, a := range p.Aggregates() {
+		if a.Func != "count" || a.Arg != nil {
+			c.errorf(i, pos, name, ErrExpr, "%s: aggregate %s is not available in a pattern rule; count() (no argument) is the number of matches that complete at an event", what, a.Func)
+			return false
+		}
+	}
+	return true
 }

@@ -61,6 +61,7 @@ type patternOp struct {
 	tfree []*Derived           // recycled timeout events
 	shift event.Event          // an event behind the current step, at the step's time
 	rerr  RefusedError
+	cnt   *countEmit // a counting rule's frame (pattern_count.go), nil otherwise
 }
 
 func (rt *patternRuntime) init(m *Matcher) {
@@ -74,6 +75,9 @@ func (rt *patternRuntime) init(m *Matcher) {
 		op.keys.init(p.nKeys)
 		op.kv = make([]event.Value, p.nKeys)
 		op.emit = op.emitMatch
+		if p.count {
+			op.cnt, op.emit = newCountEmit(p), op.emitCount
+		}
 		if p.temit >= 0 {
 			op.tout = op.emitTimeout
 		}

@@ -125,12 +125,6 @@ func TestPattern_buildErrors(t *testing.T) {
 			b.Rule("r").Match(followedBy(t, pattern.Relaxed, time.Second)).Emit("X", Field{Name: "n", Expr: "1"}).
 				OnTimeoutEmit("X", Field{Name: "m", Expr: "1"})
 		}, ErrSchemaMismatch, "emits X"},
-		{"timeout on a group", func(b *Builder) {
-			pm := followedBy(t, pattern.Relaxed, time.Second)
-			pm.Spec.Root.Children[1] = pattern.Node{Kind: pattern.NodeAlternation, Edge: pattern.Relaxed,
-				Children: []pattern.Node{{Kind: pattern.NodeElement, Element: 1}}}
-			b.Rule("r").Match(pm).Emit("X", Field{Name: "n", Expr: "1"}).OnTimeoutEmit("Y", Field{Name: "n", Expr: "1"})
-		}, ErrRule, "pattern: not supported yet"},
 		{"types", func(b *Builder) {
 			pm := followedBy(t, pattern.Relaxed, 0)
 			pm.Types = pm.Types[:1]

@@ -134,6 +134,11 @@ type RuleInfo struct {
 	WithinGap bool          // within gap: bound between consecutive events
 	Skip      Skip
 
+	// Counts marks a pattern rule whose having or emit calls count(): it
+	// emits one event per input event that completes matches, count()
+	// being how many (docs/language.md, Counting matches).
+	Counts bool
+
 	Having *Compiled // nil when there is no having
 	// Aggregates lists a window rule's aggregates, shared by its having and
 	// emit expressions (one state each; results in Frame.Vars[Var]).

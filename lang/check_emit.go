@@ -54,6 +54,9 @@ func (c *checker) checkEmit(ri *RuleInfo, scope *ruleScope, e *EmitClause) *Emit
 		fi := &EmitFieldInfo{Name: name, Pos: pos, Type: event.Any, Slot: -1}
 		if env, opts, ok := c.outputEnv(ri, scope, f.Value, "emit"); ok {
 			fi.Value = c.compile(f.Value, env, opts...)
+			if ri.Counts && fi.Value != nil && !c.onlyCount(f.Value, fi.Value) {
+				fi.Value = nil
+			}
 		}
 		if fi.Value != nil {
 			fi.Type = fi.Value.Type()

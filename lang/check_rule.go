@@ -215,15 +215,21 @@ func (c *checker) checkRule(ri *RuleInfo) {
 	if w := r.Within(); w != nil && w.Duration != nil {
 		ri.Within, ri.WithinGap = w.Duration.Value, w.Gap
 	}
+	if ri.Kind == PatternRule {
+		c.checkCounts(ri)
+	}
 	if h := r.Having(); h != nil && h.Cond != nil && ri.Kind != FilterRule {
 		if env, opts, ok := c.outputEnv(ri, scope, h.Cond, "having"); ok {
 			ri.Having = c.compileCond(h.Cond, env, "having", opts...)
+			if ri.Counts && ri.Having != nil && !c.onlyCount(h.Cond, ri.Having) {
+				ri.Having = nil
+			}
 		}
 	}
 	if e := r.Emit(); e != nil {
 		ri.Emit = c.checkEmit(ri, scope, e)
 	}
-	if t := r.Timeout(); t != nil && t.Emit != nil && ri.Kind == PatternRule {
+	if t := r.Timeout(); t != nil && t.Emit != nil && ri.Kind == PatternRule && !ri.Counts {
 		ri.Timeout = c.checkEmit(ri, scope, t.Emit)
 	}
 	if ri.Kind == WindowRule && scope.outEnv != nil {
@@ -592,10 +598,13 @@ func (c *checker) outputEnv(ri *RuleInfo, scope *ruleScope, x *Expr, what string
 	if ri.Kind == WindowRule && c.nonKeyNames(ri, c.schema(ri.Source), x, what) {
 		return nil, nil, false
 	}
+	if ri.Kind == PatternRule && ri.Counts && c.countMisuse(ri.Pattern, x, what) {
+		return nil, nil, false
+	}
 	if ri.Kind == PatternRule && c.aliasMisuse(ri.Pattern, x, nil, nil) {
 		return nil, nil, false
 	}
-	if what == "emit" && ri.Kind != WindowRule {
+	if what == "emit" && ri.Kind != WindowRule && !ri.Counts {
 		// Names the context in "aggregate count is not allowed in ...".
 		what = "emit of a " + ri.Kind.String() + " rule (aggregates need a window)"
 	}
@@ -635,6 +644,14 @@ func (c *checker) buildOutputEnv(ri *RuleInfo, scope *ruleScope) (*eval.Env, []e
 			return nil, nil
 		}
 		env := eval.NewEnv()
+		if ri.Counts {
+			// A counting rule: count(), the keys and the constants.
+			c.addKeys(env, ri)
+			c.addConsts(env)
+			args := eval.NewEnv()
+			c.addConsts(args)
+			return env, []eval.Option{eval.Aggregates(args)}
+		}
 		for _, a := range pi.Aliases {
 			if a.List {
 				env.ListAlias(a.Name, a.Type.Schema, a.Slot)

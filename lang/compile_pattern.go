@@ -7,12 +7,12 @@ import (
 
 // compileMatch compiles a pattern rule: its pattern (an engine/pattern
 // Spec with the checked element conditions), its aliases, partition keys
-// per type, having, emit and on timeout emit (which the engine rejects for
-// now).
+// per type, having, emit and on timeout emit. A rule that counts its
+// matches (RuleInfo.Counts) runs in engine/pattern's count-only mode.
 func compileMatch(b *engine.Builder, ri *RuleInfo) {
 	r := b.Rule(ri.Name).At(enginePos(ri.Decl.Pos))
 	spec := PatternSpec(ri)
-	pm := engine.PatternMatch{Spec: spec}
+	pm := engine.PatternMatch{Spec: spec, CountOnly: ri.Counts}
 	for _, el := range ri.Pattern.Elements {
 		pm.Types = append(pm.Types, el.Type.Name)
 	}
@@ -43,19 +43,27 @@ func compileMatch(b *engine.Builder, ri *RuleInfo) {
 
 // PatternSpec converts a checked pattern rule into engine/pattern's
 // description: elements in source order with their compiled conditions,
-// the pattern tree, within, skip. Element.Type holds the schema ids of the
+// the pattern tree, within, skip, and CountOnly for a rule that counts its
+// matches. An element whose condition and until read no alias other than
+// its own single one is Local. Element.Type holds the schema ids of the
 // program's registry. Having is left nil: the engine compiles it over the
 // match (engine.Rule.Having); the checker's program is RuleInfo.Having.
 func PatternSpec(ri *RuleInfo) *pattern.Spec {
 	pi := ri.Pattern
-	s := &pattern.Spec{Within: ri.Within, WithinGap: ri.WithinGap, Bound: pi.Bound, Lists: pi.Lists, SkipTarget: -1}
+	s := &pattern.Spec{Within: ri.Within, WithinGap: ri.WithinGap, Bound: pi.Bound, Lists: pi.Lists, SkipTarget: -1, CountOnly: ri.Counts}
 	for _, el := range pi.Elements {
 		e := pattern.Element{Name: el.Elem.Type.Name, Type: el.Type.Schema.ID, Negated: el.Negated, Min: 1, Max: 1, Slot: -1}
+		e.Local = true
 		if el.Cond != nil {
 			e.Cond = el.Cond.Program
+			_, _, reads := readsAlias(pi, el, el.Cond.Expr)
+			e.Local = !reads
 		}
 		if el.Until != nil {
 			e.Until = el.Until.Program
+			if _, _, reads := readsAlias(pi, el, el.Until.Expr); reads {
+				e.Local = false
+			}
 		}
 		if a := el.Alias; a != nil {
 			e.Slot, e.List = a.Slot, a.List

@@ -51,6 +51,9 @@ type Pattern struct {
 	ntype int
 	// general: the tree is not flat; matchers take the general path.
 	general bool
+	// aff is the count-only transition table (countonly_affine.go), nil
+	// without CountOnly or for a pattern too large for it.
+	aff *affine
 }
 
 // Compile validates s and compiles it.
@@ -99,6 +102,9 @@ func Compile(s *Spec) (*Pattern, error) {
 			p.types[el.Type] = int16(p.ntype)
 			p.ntype++
 		}
+	}
+	if s.CountOnly {
+		p.aff = buildAffine(p)
 	}
 	return p, nil
 }

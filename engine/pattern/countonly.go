@@ -16,10 +16,19 @@ import (
 // apart), its edge and loop entry edge, and its expiry (first take time +
 // within); under the preconditions of validateCountOnly nothing else (no
 // alias a condition reads, no guard, no greedy filter, no skip) can tell
-// two such runs apart. An event then costs O(distinct states x distinct
-// first-take times within the window) instead of O(matches), and each
-// event emits at most one Match whose Count is the number of matches that
-// complete at it.
+// two such runs apart. Each event emits at most one Match whose Count is
+// the number of matches that complete at it.
+//
+// Two modes run this. The affine mode (countonly_affine.go), chosen by
+// Compile whenever the pattern's automaton is small enough, keeps one
+// vector of runs per first-take event and aggregates them as a sliding
+// window of affine maps: an event costs O(1) amortized, whatever the
+// window and the matches. The run-based counter below, for larger
+// patterns and as the affine mode's reference in tests, keeps the runs
+// themselves: an event costs O(distinct states x distinct first-take
+// times within the window). Both share advance, take and the other
+// transition functions: the affine mode's tables are built by running
+// them on unit runs.
 
 // validateCountOnly checks the preconditions of Spec.CountOnly on a flat
 // spec that is otherwise valid.
@@ -72,6 +81,19 @@ type counter struct {
 	cur, next, tmp []crun
 	block          int    // start of the last block of next
 	done           uint64 // matches completed by the current event
+	// sig has bit k set when step k's element accepts the current event
+	// (conditions are Local: acceptance depends on the event alone, so it
+	// is evaluated once per event, not once per run).
+	sig uint64
+	// trust skips the within check of a take: in the affine mode every
+	// live run is within the window by construction (expired buckets are
+	// gone before the event is applied), and in the table's simulations
+	// there is no time at all.
+	trust bool
+
+	aff    *affine // the transition tables, nil: the run-based counter above
+	win    window  // the affine mode's window of buckets
+	inited bool
 }
 
 func satAdd(a, b uint64) uint64 {
@@ -101,8 +123,13 @@ func (c *counter) push(mt *Matcher, r crun) {
 }
 
 func (c *counter) process(mt *Matcher, ev *event.Event) error {
+	c.init(mt)
+	if c.aff != nil {
+		return c.processAffine(mt, ev)
+	}
 	mt.overflow = false
 	p := mt.store(ev)
+	c.sig = c.signature(mt, p)
 	c.done = 0
 	c.next, c.block = c.next[:0], 0
 	w := mt.p.within
@@ -118,26 +145,46 @@ func (c *counter) process(mt *Matcher, ev *event.Event) error {
 	c.startAt(mt, p)
 	c.cur, c.next = c.next, c.cur
 	mt.base = p // no run needs an earlier event: conditions read the candidate and prev
-	if c.done > 0 {
-		for i := range mt.elems {
-			mt.elems[i] = mt.elems[i][:0]
-		}
-		clear(mt.bound)
-		for i := range mt.lists {
-			mt.lists[i] = mt.lists[i][:0]
-		}
-		mt.frame = eval.Frame{Bound: mt.bound, Lists: mt.lists, Vars: mt.key}
-		mt.match.Time = ev.Time
-		mt.match.Count = c.done
-		mt.stats.Matches = satAdd(mt.stats.Matches, c.done)
-		mt.emit(&mt.match)
-		mt.match.Count = 1
-	}
+	c.emitCount(mt, ev.Time)
 	if mt.overflow {
 		return fmt.Errorf("%w: partition holds %d count-only runs (MaxPartials)", ErrOverflow, mt.cfg.MaxPartials)
 	}
 	return nil
 }
+
+// emitCount emits the matches completed by the current event, if any, as
+// one Match carrying their number.
+func (c *counter) emitCount(mt *Matcher, t int64) {
+	if c.done == 0 {
+		return
+	}
+	for i := range mt.elems {
+		mt.elems[i] = mt.elems[i][:0]
+	}
+	clear(mt.bound)
+	for i := range mt.lists {
+		mt.lists[i] = mt.lists[i][:0]
+	}
+	mt.frame = eval.Frame{Bound: mt.bound, Lists: mt.lists, Vars: mt.key}
+	mt.match.Time = t
+	mt.match.Count = c.done
+	mt.stats.Matches = satAdd(mt.stats.Matches, c.done)
+	mt.emit(&mt.match)
+	mt.match.Count = 1
+}
+
+// signature evaluates, once, which steps' elements accept the event at p.
+func (c *counter) signature(mt *Matcher, p int64) uint64 {
+	var sig uint64
+	for k := range mt.p.steps {
+		if mt.accepts(mt.p.steps[k].el, nil, p) {
+			sig |= 1 << k
+		}
+	}
+	return sig
+}
+
+func (c *counter) accepts(k int32) bool { return c.sig>>k&1 != 0 }
 
 // startAt begins the runs whose first take is the event at p.
 func (c *counter) startAt(mt *Matcher, p int64) {
@@ -155,22 +202,21 @@ func (c *counter) startAt(mt *Matcher, p int64) {
 
 // advance mirrors Matcher.advance without guards, until and bindings.
 func (c *counter) advance(mt *Matcher, r *crun, p int64) bool {
-	st := &mt.p.steps[r.k]
 	switch r.edge {
 	case edgeStart, edgeStrict:
-		if mt.accepts(st.el, nil, p) && c.withinOK(mt, r, p) {
+		if c.accepts(r.k) && c.withinOK(mt, r, p) {
 			c.take(mt, *r, p)
 		}
 		return false
 	case edgeRelaxed:
-		if mt.accepts(st.el, nil, p) {
+		if c.accepts(r.k) {
 			if c.withinOK(mt, r, p) {
 				c.take(mt, *r, p)
 			}
 			return false
 		}
 	case edgeAny:
-		if mt.accepts(st.el, nil, p) && c.withinOK(mt, r, p) {
+		if c.accepts(r.k) && c.withinOK(mt, r, p) {
 			c.take(mt, *r, p)
 		}
 	}
@@ -179,14 +225,14 @@ func (c *counter) advance(mt *Matcher, r *crun, p int64) bool {
 
 func (c *counter) withinOK(mt *Matcher, r *crun, p int64) bool {
 	w := mt.p.within
-	return w <= 0 || !r.started || mt.evAt(p).Time-r.firstT < w
+	return c.trust || w <= 0 || !r.started || mt.evAt(p).Time-r.firstT < w
 }
 
 func (c *counter) take(mt *Matcher, s crun, p int64) {
 	st := &mt.p.steps[s.k]
 	if !s.started {
 		s.started = true
-		if mt.p.within > 0 {
+		if mt.p.within > 0 && !c.trust {
 			s.firstT = mt.evAt(p).Time
 		}
 	}
@@ -246,6 +292,10 @@ func iterClass(st *cstep, i int) int32 {
 }
 
 func (c *counter) deadline(mt *Matcher) (int64, bool) {
+	c.init(mt)
+	if c.aff != nil {
+		return c.win.deadline(mt.p.within)
+	}
 	if mt.p.within <= 0 || len(c.cur) == 0 {
 		return math.MaxInt64, false
 	}
@@ -255,7 +305,12 @@ func (c *counter) deadline(mt *Matcher) (int64, bool) {
 // expire drops the runs whose within ran out by watermark (they are the
 // oldest, at the front).
 func (c *counter) expire(mt *Matcher, watermark int64) {
+	c.init(mt)
 	if mt.p.within <= 0 {
+		return
+	}
+	if c.aff != nil {
+		c.win.expire(watermark - mt.p.within)
 		return
 	}
 	j := 0
@@ -263,4 +318,20 @@ func (c *counter) expire(mt *Matcher, watermark int64) {
 		j++
 	}
 	c.cur = append(c.cur[:0], c.cur[j:]...)
+}
+
+// flush drops every partial match (the end of input: count-only rules
+// have nothing to settle).
+func (c *counter) flush() {
+	c.cur = c.cur[:0]
+	c.win.clear()
+}
+
+// partials is the number of live partial matches (runs), or in the affine
+// mode the number of buckets kept.
+func (c *counter) partials() int {
+	if c.aff != nil {
+		return c.win.len()
+	}
+	return len(c.cur)
 }

@@ -41,15 +41,30 @@ func randCountSpec(r *rand.Rand) *Spec {
 
 // TestCountOnly_differential: on random small streams and random eligible
 // patterns, the count emitted at each event equals the number of matches
-// the enumerating matcher emits at it (all with the event's time), and the
-// deadlines agree.
+// the enumerating matcher emits at it (all with the event's time), in both
+// count-only modes (the affine window and the run-based counter), and the
+// deadlines agree: the run-based counter's exactly, the affine mode's at
+// or before the enumerating matcher's (a bucket whose runs all died keeps
+// its deadline until it expires; the expiry only frees memory).
 func TestCountOnly_differential(t *testing.T) {
+	for _, affineMode := range []bool{true, false} {
+		t.Run(fmt.Sprintf("affine=%v", affineMode), func(t *testing.T) { countDifferential(t, affineMode) })
+	}
+}
+
+func countDifferential(t *testing.T, affineMode bool) {
 	for seed := range uint64(400) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		cs := randCountSpec(r)
 		es := *cs
 		es.CountOnly = false
 		cp, ep := mustCompile(t, cs), mustCompile(t, &es)
+		if affineMode && cp.aff == nil {
+			t.Fatalf("seed %d: no affine table for %+v", seed, cs.Root.Children)
+		}
+		if !affineMode {
+			cp.aff = nil
+		}
 		var got, want uint64
 		var gotEmits int
 		var evTime int64
@@ -89,6 +104,9 @@ func TestCountOnly_differential(t *testing.T) {
 			}
 			cd, cok := cm.Deadline()
 			ed, eok := em.Deadline()
+			if affineMode && eok && cok && cd <= ed || affineMode && !eok {
+				continue
+			}
 			if cd != ed || cok != eok {
 				t.Fatalf("seed %d event %d: deadline %d %v, enumerating %d %v", seed, i, cd, cok, ed, eok)
 			}
@@ -197,5 +215,85 @@ func TestCountOnly_allocs(t *testing.T) {
 	}
 	if n == 0 || n == math.MaxUint64 {
 		t.Fatalf("count %d", n)
+	}
+}
+
+// FuzzCountOnly: the affine mode and the run-based counter agree on the
+// count at every event of a random eligible pattern and stream.
+func FuzzCountOnly(f *testing.F) {
+	for _, s := range []uint64{1, 7, 42, 1000} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, seed uint64) { affineAgrees(t, seed, 200) })
+}
+
+func affineAgrees(t *testing.T, seed uint64, n int) {
+	r := rand.New(rand.NewPCG(seed, 11))
+	cs := randCountSpec(r)
+	if r.IntN(2) == 0 {
+		cs.Within = time.Duration(5 + r.IntN(40))
+	}
+	ap, rp := mustCompile(t, cs), mustCompile(t, cs)
+	rp.aff = nil
+	var got, want uint64
+	am := NewMatcher(ap, eval.NewMachine(), Config{MaxPartials: 1 << 20}, nil, func(m *Match) { got = satAdd(got, m.Count) })
+	rm := NewMatcher(rp, eval.NewMachine(), Config{MaxPartials: 1 << 20}, nil, func(m *Match) { want = satAdd(want, m.Count) })
+	tm := int64(0)
+	for i := range n {
+		tm += int64(r.IntN(3))
+		if r.IntN(10) == 0 {
+			am.Expire(tm)
+			rm.Expire(tm)
+		}
+		e := &event.Event{Type: int32(r.IntN(4)), Time: tm, Seq: uint64(i)}
+		got, want = 0, 0
+		if err := am.Process(e); err != nil {
+			t.Fatal(err)
+		}
+		if err := rm.Process(e); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("seed %d event %d: affine count %d, run-based %d\nspec %+v within %d", seed, i, got, want, cs.Root.Children, cs.Within)
+		}
+	}
+}
+
+// TestCountOnly_affineLong: on longer random streams than the enumerating
+// matcher can follow, the affine mode's count at every event equals the
+// run-based counter's (the two-stacks window flips many times, buckets
+// expire by events and by Expire).
+func TestCountOnly_affineLong(t *testing.T) {
+	for seed := range uint64(200) {
+		affineAgrees(t, seed, 400)
+	}
+}
+
+// TestCountOnly_affineSaturates: W6 at window 1000 saturates the counts
+// (2^n - 1 matches per c for n b's); the affine mode's saturated sums and
+// products agree with the run-based counter's at every event.
+func TestCountOnly_affineSaturates(t *testing.T) {
+	ap, rp := mustCompile(t, w6Spec(1000, true)), mustCompile(t, w6Spec(1000, true))
+	rp.aff = nil
+	var got, want uint64
+	am := NewMatcher(ap, eval.NewMachine(), Config{}, nil, func(m *Match) { got = m.Count })
+	rm := NewMatcher(rp, eval.NewMachine(), Config{}, nil, func(m *Match) { want = m.Count })
+	evs := w6Stream(5000)
+	saturated := 0
+	for i := range evs {
+		e := evs[i]
+		e.Time = int64(i)
+		got, want = 0, 0
+		_ = am.Process(&e)
+		_ = rm.Process(&e)
+		if got != want {
+			t.Fatalf("event %d: affine count %d, run-based %d", i, got, want)
+		}
+		if got == math.MaxUint64 {
+			saturated++
+		}
+	}
+	if saturated == 0 {
+		t.Fatal("no count saturated")
 	}
 }

@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,6 +25,16 @@ import (
 // partial match (exponential in the events a ->> may take). It allocates.
 // This is the exact path; folding groups into the step automaton is the
 // next step (see Spec.Validate).
+//
+// Timed-out partial matches (Spec.Timeout) follow the step automaton's
+// rule branch by branch: with timeouts, timers fire one expiry time at a
+// time (fireTimers), before the events of their time (the current event
+// is hidden from the search meanwhile), and a branch of the search that
+// waits for its next event when the timer of its expiry fires times out
+// (pendingBranch); branches of one start with the same takes are one
+// partial match; starts a skip discarded report none. The order is the
+// step automaton's: expiry time, start, then its run order (the branches
+// that moved on from a partial match before the one that stays).
 
 // gStatus is what the search knows of one found match.
 type gStatus uint8
@@ -93,6 +104,9 @@ type gStart struct {
 	// Of the last search:
 	entries []gEntry
 	pending bool
+	// timedOut holds the traces of the partial matches the last search
+	// found waiting at their expiry, the time of the search's timer.
+	timedOut [][]gTake
 }
 
 // gEntry is one distinct match (trace) of a start, in preference order.
@@ -117,9 +131,25 @@ type general struct {
 	hasDL      bool
 	loops      []*gLoop
 	pendingHit bool
+
+	// Timed-out partial matches (Spec.Timeout): a branch of the search
+	// that waits for its next event when a timer fires at its expiry is
+	// a partial match that times out there. The search of each start
+	// collects its own (cur, by trace, the first found first: the
+	// start's preference order); resolve reports those of the starts no
+	// skip has discarded, before the matches of the same step.
+	cur          *gStart
+	waitTimedOut bool  // set by pendingBranch: the branch waiting in candidates timed out
+	hideNew      bool  // a timer before the current event: the search sees events before end only
+	end          int64 // with hideNew
 }
 
-func (g *general) n() int64 { return g.mt.n }
+func (g *general) n() int64 {
+	if g.hideNew {
+		return g.end
+	}
+	return g.mt.n
+}
 
 func (g *general) spec() *Spec { return &g.mt.p.spec }
 
@@ -130,6 +160,9 @@ func (g *general) pendingBranch(s gState) {
 	}
 	if w := g.mt.p.within; w > 0 {
 		e := g.expiry(s)
+		if e == g.now.time && g.now.phase == 0 && g.cur != nil && len(s.trace) > 0 {
+			g.waitTimedOut = true // element records it after the branches that took events
+		}
 		if e <= g.now.time {
 			return // no later event can be taken in time
 		}
@@ -146,6 +179,24 @@ func (g *general) pendingBranch(s gState) {
 			l.growPending = true
 		}
 	}
+}
+
+// timedOut records that the waiting branch s times out at the current
+// timer: unless a not between its last take and now broke it, or another
+// branch with the same takes (waiting elsewhere: to repeat a loop or to
+// leave it, in another alternative or order of &) was recorded already.
+func (g *general) timedOut(s gState) {
+	for _, gd := range s.guards {
+		if g.violated(gd, g.n()) {
+			return
+		}
+	}
+	for _, tr := range g.cur.timedOut {
+		if slices.Equal(tr, s.trace) {
+			return
+		}
+	}
+	g.cur.timedOut = append(g.cur.timedOut, s.trace)
 }
 
 func (g *general) noteDeadline(e int64) {
@@ -272,10 +323,20 @@ type gLoopCtx struct {
 
 func (g *general) element(elem int, s gState, lc *gLoopCtx, k gCont) []gFound {
 	var out []gFound
-	for _, e := range g.candidates(elem, s, lc) {
+	g.waitTimedOut = false
+	cands := g.candidates(elem, s, lc)
+	waited := g.waitTimedOut
+	g.waitTimedOut = false
+	for _, e := range cands {
 		if s2, ok := g.take(elem, s, e); ok {
 			out = append(out, k(s2)...)
 		}
+	}
+	if waited {
+		// After the partial matches that moved on from s: the order of
+		// the step automaton's runs (successors before the run that
+		// stays).
+		g.timedOut(s)
 	}
 	return out
 }
@@ -651,7 +712,12 @@ func (g *general) holds(prog *eval.Program, el *Element, trace []gTake, p int64)
 func (g *general) search(st *gStart) {
 	g.pendingHit = false
 	g.loops = g.loops[:0]
+	st.timedOut = st.timedOut[:0]
+	if g.spec().Timeout && g.mt.cfg.Timeout != nil {
+		g.cur = st
+	}
 	res := g.pattern(&g.spec().Root, gState{last: -1, edge: edgeStart, start: st.pos, loopFirst: -1}, g.complete)
+	g.cur = nil
 	st.pending = g.pendingHit
 	st.entries = st.entries[:0]
 	idx := map[string]int{} // key -> entry index
@@ -715,6 +781,7 @@ func (g *general) resolve() {
 	for _, st := range g.starts {
 		g.search(st)
 	}
+	g.reportTimeouts()
 	if g.spec().Skip == SkipNone {
 		var all []*gEntry
 		for _, st := range g.starts {
@@ -768,7 +835,7 @@ func (g *general) resolve() {
 	}
 	clear(g.starts[len(live):])
 	g.starts = live
-	low := g.mt.n
+	low := g.n() // with a timer before the current event, that event stays
 	for _, st := range g.starts {
 		low = min(low, st.pos)
 	}
@@ -822,7 +889,48 @@ func (g *general) send(e *gEntry) {
 	mt.emit(&mt.match)
 }
 
+// reportTimeouts reports the partial matches the searches found timed
+// out at the current timer: by start, then preference; those of starts a
+// skip discarded are not reported.
+func (g *general) reportTimeouts() {
+	mt := g.mt
+	for _, st := range g.starts {
+		if g.spec().Skip != SkipNone && st.pos < g.threshold {
+			continue
+		}
+		for _, tr := range st.timedOut {
+			mt.bindTakes(tr)
+			for i := range mt.elems {
+				mt.elems[i] = mt.elems[i][:0]
+			}
+			for _, t := range tr {
+				mt.elems[t.elem] = append(mt.elems[t.elem], mt.evAt(t.pos))
+			}
+			mt.match.Time = g.now.time
+			mt.stats.Timeouts++
+			mt.cfg.Timeout(&mt.match)
+		}
+		st.timedOut = st.timedOut[:0]
+	}
+}
+
+// fireTimers runs the timers due at or before t one expiry time at a
+// time, so that each partial match times out at its own expiry, in
+// time order (Spec.Timeout). With hide, the newest event (at end) is
+// not seen: the timers of a time come before its events.
+func (g *general) fireTimers(t int64, hide bool, end int64) {
+	g.hideNew, g.end = hide, end
+	for g.hasDL && g.deadline <= t {
+		g.now = step{time: g.deadline, phase: 0}
+		g.resolve()
+	}
+	g.hideNew = false
+}
+
 func (g *general) process(p int64) {
+	if g.spec().Timeout {
+		g.fireTimers(g.mt.evAt(p).Time, true, p)
+	}
 	if len(g.starts) >= g.mt.cfg.MaxPartials {
 		g.mt.stats.Dropped++
 		g.mt.overflow = true
@@ -837,11 +945,18 @@ func (g *general) expire(wm int64) {
 	if !g.hasDL || g.deadline > wm {
 		return
 	}
+	if g.spec().Timeout {
+		g.fireTimers(wm, false, 0)
+		return
+	}
 	g.now = step{time: wm, phase: 0}
 	g.resolve()
 }
 
 func (g *general) flush() {
+	if g.spec().Timeout {
+		g.fireTimers(math.MaxInt64, false, 0)
+	}
 	g.closed = true
 	g.now = endStep
 	g.resolve()

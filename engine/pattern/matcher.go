@@ -248,7 +248,7 @@ func (mt *Matcher) Stats() Stats {
 		s.Partials = len(mt.gen.starts)
 	}
 	if mt.cnt != nil {
-		s.Partials = len(mt.cnt.cur)
+		s.Partials = mt.cnt.partials()
 	}
 	return s
 }
@@ -347,7 +347,7 @@ func (mt *Matcher) Expire(watermark int64) {
 // not without a next event fails). The matcher is empty afterwards.
 func (mt *Matcher) Flush() {
 	if mt.cnt != nil {
-		mt.cnt.cur = mt.cnt.cur[:0]
+		mt.cnt.flush()
 		return
 	}
 	if mt.gen != nil {

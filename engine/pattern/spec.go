@@ -132,7 +132,7 @@ type Spec struct {
 	Bound      int           // len(Frame.Bound)
 	Lists      int           // len(Frame.Lists)
 	// Timeout asks for timed-out partial matches (Config.Timeout): it
-	// needs Within, and runs on the step automaton only (a flat tree).
+	// needs Within.
 	Timeout bool
 	// CountOnly asks for the number of matches completed at each event
 	// instead of the matches (Match.Count; countonly.go). Set it only when
@@ -141,8 +141,11 @@ type Spec struct {
 	// tree with skip none, no having, no timeout, no within gap, no not,
 	// no until, branching loops only, and every condition Local; Validate
 	// rejects anything else (ErrInvalid for having, ErrUnsupported for the
-	// rest). Partial matches with the same future are merged, so an event
-	// costs O(states x first-take times within the window), not O(matches).
+	// rest). Partial matches with the same future are merged, and
+	// (countonly_affine.go) those of one first-take event are one vector
+	// over the automaton's states, aggregated as a sliding window of
+	// affine maps: an event costs O(1) amortized, not O(matches) nor
+	// O(window).
 	CountOnly bool
 }
 
@@ -169,9 +172,6 @@ func (s *Spec) Validate() error {
 		}
 	}
 	if !s.flat() {
-		if s.Timeout {
-			return fmt.Errorf("%w: timed-out partial matches of a pattern with groups, | or &", ErrUnsupported)
-		}
 		if err := s.validateNode(&s.Root); err != nil {
 			return err
 		}
