@@ -83,6 +83,7 @@ type Pattern struct {
 	skipSet    bool
 	skipPos    Pos
 	keys       []PatternKey
+	countOnly  bool
 	pos        Pos
 	misuse     []patMisuse // mistakes found while building, reported at compile
 	lastPosFor int         // what At positions: 0 the pattern, 1 last factor, 2 its quantifier, 3 within, 4 skip
@@ -526,6 +527,15 @@ func (p *Pattern) Skip(s Skip) *Pattern {
 	}
 	p.skip, p.skipSet = s, true
 	p.lastPosFor = 4
+	return p
+}
+
+// CountOnly makes the rule count its matches instead of enumerating them
+// (PatternMatch.CountOnly, the language's count() in a pattern rule): it
+// emits one derived event per input event that completes matches, and
+// Having and Emit read count().
+func (p *Pattern) CountOnly() *Pattern {
+	p.countOnly = true
 	return p
 }
 

@@ -249,7 +249,8 @@ func (c *compiler) patternMatch(order int, rule string, p *Pattern, schemas map[
 	if !pc.ok {
 		return nil
 	}
-	m := &PatternMatch{Spec: spec, Keys: slices.Clone(p.keys)}
+	spec.CountOnly = p.countOnly
+	m := &PatternMatch{Spec: spec, Keys: slices.Clone(p.keys), CountOnly: p.countOnly}
 	for _, el := range pc.elems {
 		m.Types = append(m.Types, el.f.typ)
 	}

@@ -59,6 +59,10 @@ type PatternMatch struct {
 	// Local conditions; and the rule has no OnTimeoutEmit. Time per event
 	// then follows the live partial matches, not the matches.
 	CountOnly bool
+
+	// pattern is a fluent pattern (Rule.Pattern): Build compiles it
+	// against the types as it resolves them into Spec, Types and Aliases.
+	pattern *Pattern
 }
 
 // PatternAlias is a name a pattern binds.
@@ -87,6 +91,23 @@ func (r *Rule) Match(m PatternMatch) *Rule {
 	cp.Aliases = append([]PatternAlias(nil), m.Aliases...)
 	cp.Keys = append([]PatternKey(nil), m.Keys...)
 	return r.add(clause{kind: clauseMatch, match: &cp})
+}
+
+// Pattern makes the rule a pattern rule that matches p, a fluent pattern
+// (Begin, pattern_api.go): Match, with p compiled by Build against the
+// event types as Build resolves them (declared, or emitted by other
+// rules), so that p's mistakes are reported by Build with the rule's
+// others. Build reads p then; the element types it names are taken now.
+func (r *Rule) Pattern(p *Pattern) *Rule {
+	if p == nil {
+		return r.add(clause{kind: clauseMatch, match: &PatternMatch{}}) // Build: match without a pattern spec
+	}
+	m := &PatternMatch{pattern: p, Spec: &pattern.Spec{}}
+	p.eachElem(func(f *patFactor) {
+		m.Types = append(m.Types, f.typ)
+		m.Spec.Elements = append(m.Spec.Elements, pattern.Element{})
+	})
+	return r.add(clause{kind: clauseMatch, match: m})
 }
 
 // OnTimeoutEmit declares what a pattern rule emits for a partial match that

@@ -188,6 +188,11 @@ func (c *compiler) compilePatternRule(i int, st *ruleState) {
 		}
 		schemas[t] = s
 	}
+	if m.pattern != nil { // Rule.Pattern: a fluent pattern (pattern_api.go)
+		if m = c.patternMatch(i, name, m.pattern, schemas); m == nil {
+			return
+		}
+	}
 	spec := *m.Spec
 	spec.Elements = slices.Clone(m.Spec.Elements)
 	counting := m.CountOnly || m.Spec.CountOnly

@@ -66,30 +66,12 @@ func TestPatternAPI_differential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := fluentProgram(t, prog)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range []feeding{{name: "one event at a time"}, {name: "one batch", split: func(n int) []int { return []int{n} }}} {
-				a, err := s.run(want, f)
+			for _, viaRule := range []bool{false, true} {
+				got, err := fluentProgram(t, prog, viaRule)
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, err := s.run(got, f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, c := range []struct {
-					what      string
-					want, got []string
-				}{{"derived", a.derived, b.derived}, {"late", a.late, b.late}, {"invalid", a.invalid, b.invalid}} {
-					if !slices.Equal(c.want, c.got) {
-						t.Errorf("%s, %s events differ (lang, then fluent):\n%s", f.name, c.what, diff(c.want, c.got))
-					}
-				}
-				if a.stats != b.stats {
-					t.Errorf("%s: stats differ: lang %+v, fluent %+v", f.name, a.stats, b.stats)
-				}
+				sameRun(t, s, want, got, viaRule)
 			}
 		})
 		rules += n
@@ -100,6 +82,38 @@ func TestPatternAPI_differential(t *testing.T) {
 		t.Errorf("compared only %d pattern rules", rules)
 	}
 	requireCoverage(t, "script", seen, "allOf", "having") // no script has them: TestPatternAPI_random does
+}
+
+// sameRun runs s's events through the graph lang built (want) and the one
+// built with fluent patterns (got), one at a time and in one batch, and
+// requires the same derived, late and invalid events.
+func sameRun(t *testing.T, s *Script, want, got *engine.Graph, viaRule bool) {
+	t.Helper()
+	how := "CompilePattern"
+	if viaRule {
+		how = "Rule.Pattern"
+	}
+	for _, f := range []feeding{{name: "one event at a time"}, {name: "one batch", split: func(n int) []int { return []int{n} }}} {
+		a, err := s.run(want, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.run(got, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what      string
+			want, got []string
+		}{{"derived", a.derived, b.derived}, {"late", a.late, b.late}, {"invalid", a.invalid, b.invalid}} {
+			if !slices.Equal(c.want, c.got) {
+				t.Errorf("%s, %s, %s events differ (lang, then fluent):\n%s", how, f.name, c.what, diff(c.want, c.got))
+			}
+		}
+		if a.stats != b.stats {
+			t.Errorf("%s, %s: stats differ: lang %+v, fluent %+v", how, f.name, a.stats, b.stats)
+		}
+	}
 }
 
 // allConstructs are the constructs constructs counts.
@@ -212,7 +226,10 @@ func constructs(ri *lang.RuleInfo, seen map[string]int) {
 // through the fluent API. A pattern rule that reads the events of a later
 // rule needs that rule's schema: the builder of the previous pass (which
 // holds every rule that compiled then) provides it.
-func fluentProgram(t *testing.T, prog *lang.Program) (*engine.Graph, error) {
+//
+// viaRule gives the fluent patterns to Rule.Pattern instead, which
+// compiles them in Build (one pass).
+func fluentProgram(t *testing.T, prog *lang.Program, viaRule bool) (*engine.Graph, error) {
 	var prev *engine.Builder
 	for pass := 0; pass < 4; pass++ {
 		b := newBuilder(prog)
@@ -223,6 +240,10 @@ func fluentProgram(t *testing.T, prog *lang.Program) (*engine.Graph, error) {
 				continue
 			}
 			pat := fluentPattern(ri, pass)
+			if viaRule {
+				rulePattern(b.Rule(ri.Name).Pattern(pat), ri)
+				continue
+			}
 			pm, err := b.CompilePattern(pat)
 			if err != nil && prev != nil {
 				pm, err = prev.CompilePattern(pat)
@@ -232,14 +253,7 @@ func fluentProgram(t *testing.T, prog *lang.Program) (*engine.Graph, error) {
 				continue
 			}
 			checkSpec(t, ri, pm)
-			r := b.Rule(ri.Name).Match(pm)
-			if ri.Having != nil {
-				r.Having(ri.Having.Expr.Text)
-			}
-			r.Emit(ri.Emit.Type.Name, emitFields(ri.Emit)...)
-			if ri.Timeout != nil {
-				r.OnTimeoutEmit(ri.Timeout.Type.Name, emitFields(ri.Timeout)...)
-			}
+			rulePattern(b.Rule(ri.Name).Match(pm), ri)
 		}
 		if complete {
 			return b.Build()
@@ -247,6 +261,17 @@ func fluentProgram(t *testing.T, prog *lang.Program) (*engine.Graph, error) {
 		prev = b
 	}
 	return nil, fmt.Errorf("the fluent patterns did not compile in 4 passes")
+}
+
+// rulePattern adds a pattern rule's having, emit and on timeout emit.
+func rulePattern(r *engine.Rule, ri *lang.RuleInfo) {
+	if ri.Having != nil {
+		r.Having(ri.Having.Expr.Text)
+	}
+	r.Emit(ri.Emit.Type.Name, emitFields(ri.Emit)...)
+	if ri.Timeout != nil {
+		r.OnTimeoutEmit(ri.Timeout.Type.Name, emitFields(ri.Timeout)...)
+	}
 }
 
 // fluentPattern translates a pattern rule's match, within, skip and
@@ -275,6 +300,9 @@ func fluentPattern(ri *lang.RuleInfo, variant int) *engine.Pattern {
 		case "last":
 			p.Skip(engine.SkipToLast(s.Target.Name))
 		}
+	}
+	if ri.Counts {
+		p.CountOnly()
 	}
 	for _, k := range ri.Partition {
 		pk := engine.PatternKey{Name: k.Name, Exprs: map[string]string{}}
@@ -587,7 +615,7 @@ func TestPatternAPI_random(t *testing.T) {
 			s.Inputs = append(s.Inputs, Input{Line: i + 1, Kind: InputEvent, Time: tm, Type: "E",
 				Fields: fmt.Sprintf("{ k: %d, v: %d }", r.IntN(2), r.IntN(3))})
 		}
-		got, err := fluentProgram(t, prog)
+		got, err := fluentProgram(t, prog, seed%2 == 0)
 		if err != nil {
 			t.Fatalf("seed %d: lang builds the rule, the fluent API does not: %v\n%s", seed, err, src)
 		}
