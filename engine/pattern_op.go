@@ -23,18 +23,23 @@ import (
 // Deadline. Every key with a deadline holds an entry in the operators'
 // deadline queue, and one matcher timer stands for the earliest entry.
 // When it fires at T, the keys due at or before T are expired to T in
-// rule order, then key order (the order keys first appeared), so matches
-// of one time step come out in a fixed order. At Close every key's
-// matcher is flushed (timers to the end, greedy tails settled), rules in
-// dependency order, so that the matches of one pattern rule reach the
-// pattern rules that read them before those are flushed.
+// rule order, then key order (the order keys were born: first seen, or
+// seen again after being freed), so matches of one time step come out in
+// a fixed order. At Close every key's matcher is flushed (timers to the
+// end, greedy tails settled), rules in dependency order, so that the
+// matches of one pattern rule reach the pattern rules that read them
+// before those are flushed.
 //
-// Keys live until the end of input: a key's matcher keeps the previous
-// event of each type (prev) as part of its state. Config.MaxKeys bounds
-// them (ErrKeyLimit, as for window rules); Config.MaxPartials bounds the
-// partial matches of each key: partial matches beyond it are not created,
-// and the event that would have created them is reported on the refused
-// stream (ErrPartialLimit) and counted in Stats.Refused.
+// A key is freed as soon as its matcher is idle (pattern.Matcher.Idle: no
+// partial match, no deadline, and no prev its conditions read): its entry
+// is retired in the key table (revived without allocating when the key
+// comes back) and its matcher kept for reuse, so that a million keys that
+// come and go cost only the keys with partial matches. Config.MaxKeys
+// bounds the live keys (ErrKeyLimit, as for window rules);
+// Config.MaxPartials bounds the partial matches of each key: partial
+// matches beyond it are not created, and the event that would have created
+// them is reported on the refused stream (ErrPartialLimit) and counted in
+// Stats.Refused.
 
 // ErrPartialLimit is the refused stream's error for an event some of whose
 // partial matches were dropped by Config.MaxPartials.
@@ -48,21 +53,34 @@ type patternRuntime struct {
 
 // patternOp is one pattern operator's state in a matcher.
 type patternOp struct {
-	p     *patternPlan
-	m     *Matcher
-	rule  *RuleInfo
-	keys  keyTable
-	mts   []*pattern.Matcher // per key id
-	qids  []timerID          // per key id: its deadline entry
-	due   []int64            // per key id: its deadline, or noDeadline
-	kv    []event.Value
-	emit  func(*pattern.Match)
-	tout  func(*pattern.Match) // emitTimeout, nil without on timeout emit
-	tfree []*Derived           // recycled timeout events
-	shift event.Event          // an event behind the current step, at the step's time
-	rerr  RefusedError
-	cnt   *countEmit // a counting rule's frame (pattern_count.go), nil otherwise
+	p      *patternPlan
+	m      *Matcher
+	rule   *RuleInfo
+	keys   keyTable
+	state  []patternKey       // per key id
+	idle   []*pattern.Matcher // matchers of freed keys, for reuse
+	shared *pattern.Shared    // the working memory all its matchers share
+	births uint64
+	kv     []event.Value
+	emit   func(*pattern.Match)
+	tout   func(*pattern.Match) // emitTimeout, nil without on timeout emit
+	tfree  []*Derived           // recycled timeout events
+	shift  event.Event          // an event behind the current step, at the step's time
+	rerr   RefusedError
+	cnt    *countEmit // a counting rule's frame (pattern_count.go), nil otherwise
 }
+
+// patternKey is the state of one key of a pattern operator.
+type patternKey struct {
+	mt    *pattern.Matcher // nil while the key is retired
+	qid   timerID          // its deadline entry
+	due   int64            // its deadline, or noDeadline
+	birth uint64           // order of the key's birth (see the top of the file)
+}
+
+// maxIdle bounds the matchers kept for reuse: enough to absorb the churn
+// of keys that come and go, never much more than the live ones.
+func (op *patternOp) maxIdle() int { return max(1024, op.keys.Len()/32) }
 
 func (rt *patternRuntime) init(m *Matcher) {
 	g := m.g
@@ -73,6 +91,7 @@ func (rt *patternRuntime) init(m *Matcher) {
 	for _, p := range g.patterns {
 		op := &patternOp{p: p, m: m, rule: &g.rules[p.rule]}
 		op.keys.init(p.nKeys)
+		op.shared = pattern.NewShared(p.pat)
 		op.kv = make([]event.Value, p.nKeys)
 		op.emit = op.emitMatch
 		if p.count {
@@ -105,18 +124,10 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 	}
 	h := op.keys.hash(op.kv)
 	id := op.keys.find(op.kv, h)
-	if id < 0 {
-		if m.cfg.MaxKeys > 0 && op.keys.Len() >= m.cfg.MaxKeys {
-			m.refusePattern(op, ev, ErrKeyLimit, m.cfg.MaxKeys)
+	if id < 0 || op.keys.dormant(id) {
+		if id = op.born(ev, h, id); id < 0 {
 			return
 		}
-		id = op.keys.insert(op.kv, h)
-		for int(id) >= len(op.mts) {
-			op.mts = append(op.mts, nil)
-			op.qids = append(op.qids, timerID{})
-			op.due = append(op.due, noDeadline)
-		}
-		op.mts[id] = pattern.NewMatcher(op.p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout}, op.keys.key(id), op.emit)
 	}
 	in := ev
 	if ev.Time < m.now {
@@ -127,7 +138,7 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		op.shift.Time = m.now
 		in = &op.shift
 	}
-	err := op.mts[id].Process(in)
+	err := op.state[id].mt.Process(in)
 	op.shift = event.Event{}
 	if err != nil {
 		limit := m.cfg.MaxPartials
@@ -136,7 +147,54 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		}
 		m.refusePattern(op, ev, ErrPartialLimit, limit)
 	}
-	op.schedule(id)
+	op.settle(id)
+}
+
+// born makes the key of ev (op.kv, hash h; id its retired entry or -1)
+// live with an empty matcher, and returns its id; -1 when Config.MaxKeys
+// refuses it.
+func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
+	m := op.m
+	if m.cfg.MaxKeys > 0 && op.keys.Len() >= m.cfg.MaxKeys {
+		m.refusePattern(op, ev, ErrKeyLimit, m.cfg.MaxKeys)
+		return -1
+	}
+	if id >= 0 {
+		op.keys.revive(id)
+	} else {
+		id = op.keys.insert(op.kv, h)
+		for int(id) >= len(op.state) {
+			op.state = append(op.state, patternKey{due: noDeadline})
+		}
+	}
+	op.births++
+	st := &op.state[id]
+	st.birth = op.births
+	if n := len(op.idle); n > 0 {
+		st.mt = op.idle[n-1]
+		op.idle[n-1] = nil
+		op.idle = op.idle[:n-1]
+		st.mt.Reset(op.keys.key(id))
+	} else {
+		st.mt = pattern.NewMatcher(op.p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout, Shared: op.shared}, op.keys.key(id), op.emit)
+	}
+	return id
+}
+
+// settle schedules key id's deadline after its matcher ran, or frees the
+// key when the matcher is idle.
+func (op *patternOp) settle(id int32) {
+	st := &op.state[id]
+	if !st.mt.Idle() {
+		op.schedule(id)
+		return
+	}
+	op.schedule(id) // cancels a deadline, if one is left
+	if len(op.idle) < op.maxIdle() {
+		op.idle = append(op.idle, st.mt)
+	}
+	st.mt = nil
+	op.keys.retire(id)
 }
 
 // emitMatch receives a match of the key being run (pattern's emit callback):
@@ -234,21 +292,24 @@ func compareEvents(a, b *event.Event) int {
 // schedule keeps key id's entry in the deadline queue at its matcher's
 // deadline.
 func (op *patternOp) schedule(id int32) {
+	st := &op.state[id]
 	due := int64(noDeadline)
-	if t, ok := op.mts[id].Deadline(); ok {
-		due = t
+	if st.mt != nil {
+		if t, ok := st.mt.Deadline(); ok {
+			due = t
+		}
 	}
-	rt := &op.m.patterns
-	if due == op.due[id] {
+	if due == st.due {
 		return
 	}
-	op.due[id] = due
+	rt := &op.m.patterns
+	st.due = due
 	switch {
 	case due == noDeadline:
-		rt.q.cancel(op.qids[id])
-		op.qids[id] = timerID{}
-	case !rt.q.reset(op.qids[id], due):
-		op.qids[id] = rt.q.set(due, op.p.index, uint64(id))
+		rt.q.cancel(st.qid)
+		st.qid = timerID{}
+	case !rt.q.reset(st.qid, due):
+		st.qid = rt.q.set(due, op.p.index, uint64(id))
 	}
 	if !rt.firing {
 		rt.sync(op.m)
@@ -270,14 +331,15 @@ func (m *Matcher) patternFire(now int64) {
 		ft := rt.q.pop()
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
-		op.qids[id], op.due[id] = timerID{}, noDeadline
-		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: uint64(id)})
+		st := &op.state[id]
+		st.qid, st.due = timerID{}, noDeadline
+		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
 	}
 	slices.SortFunc(rt.batch, compareDue)
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
-		op.mts[b.id].Expire(now)
-		op.schedule(b.id)
+		op.state[b.id].mt.Expire(now)
+		op.settle(b.id)
 	}
 	rt.firing = false
 	rt.sync(m)
@@ -294,12 +356,12 @@ func (m *Matcher) patternClose() {
 	ops := slices.Clone(rt.ops)
 	slices.SortFunc(ops, func(a, b *patternOp) int { return a.p.rank - b.p.rank })
 	for _, op := range ops {
-		for id := range op.mts {
-			if op.mts[id] == nil {
+		for id := range op.state {
+			if op.state[id].mt == nil {
 				continue
 			}
-			op.mts[id].Flush()
-			op.schedule(int32(id))
+			op.state[id].mt.Flush()
+			op.settle(int32(id))
 			m.flush()
 		}
 		m.drain()

@@ -1,6 +1,11 @@
 package pattern
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cepengine/cep/engine/eval"
+)
 
 // edgeKind is the contiguity that decides which event the next take of a
 // partial match may be.
@@ -54,6 +59,13 @@ type Pattern struct {
 	// aff is the count-only transition table (countonly_affine.go), nil
 	// without CountOnly or for a pattern too large for it.
 	aff *affine
+	// readsPrev: some condition may read prev, so matchers keep the
+	// previous event of each type. Decided on the source text: a program
+	// that does not mention prev cannot read it.
+	readsPrev bool
+	// simple is the plan of the simple path (simple.go), nil when the
+	// pattern does not have its shape.
+	simple *simplePlan
 }
 
 // Compile validates s and compiles it.
@@ -86,12 +98,20 @@ func Compile(s *Spec) (*Pattern, error) {
 		}
 		p.steps = append(p.steps, st)
 	}
+	if !p.general {
+		p.simple = planSimple(p)
+	}
 	for k := len(p.steps) - 1; k >= 0; k-- {
 		if p.steps[k].greedy || p.steps[k].reluct {
 			p.levels = append(p.levels, k)
 		}
 	}
 	for _, el := range p.spec.Elements {
+		for _, prog := range []*eval.Program{el.Cond, el.Until} {
+			if prog != nil && strings.Contains(prog.Source(), "prev") {
+				p.readsPrev = true
+			}
+		}
 		if el.Type < 0 {
 			return nil, fmt.Errorf("%w: element %s has type id %d", ErrInvalid, el.Name, el.Type)
 		}

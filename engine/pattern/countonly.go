@@ -3,6 +3,7 @@ package pattern
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/cepengine/cep/engine/eval"
 	"github.com/cepengine/cep/engine/event"
@@ -325,6 +326,15 @@ func (c *counter) expire(mt *Matcher, watermark int64) {
 func (c *counter) flush() {
 	c.cur = c.cur[:0]
 	c.win.clear()
+}
+
+// idle reports whether the counter holds no partial match: no run, or in
+// the affine mode no bucket and, without within, a zero running sum.
+func (c *counter) idle() bool {
+	if c.aff != nil {
+		return c.win.len() == 0 && !slices.ContainsFunc(c.win.sum, func(x uint64) bool { return x != 0 })
+	}
+	return len(c.cur) == 0
 }
 
 // partials is the number of live partial matches (runs), or in the affine

@@ -26,6 +26,47 @@ type Config struct {
 	// (the others nil, lists as far as they got), Elements the events
 	// taken. Like emit's Match, it is valid only during the call.
 	Timeout func(*Match)
+	// Shared, when made by NewShared for the same Pattern, is working
+	// memory (the bindings and the emitted Match) that the matchers of
+	// every partition of one pattern share, instead of a copy each: it
+	// saves a keyed pattern a few hundred bytes per key. They must then
+	// run on one goroutine, and the emit and Timeout callbacks must not
+	// call another of them.
+	Shared *Shared
+}
+
+// Shared is working memory the matchers of one pattern may share
+// (Config.Shared). It is not safe for concurrent use.
+type Shared struct {
+	p  *Pattern
+	sc scratch
+}
+
+// NewShared returns working memory for the matchers of p.
+func NewShared(p *Pattern) *Shared {
+	s := &Shared{p: p}
+	s.sc.init(p)
+	return s
+}
+
+// scratch is a matcher's working memory: the frame conditions, having
+// and emit see, and the Match it emits. Everything in it is set afresh
+// by each use, so the matchers of one goroutine may share one.
+type scratch struct {
+	bound []*event.Event
+	lists [][]*event.Event
+	frame eval.Frame
+	match Match
+	elems [][]*event.Event
+}
+
+func (sc *scratch) init(p *Pattern) {
+	sc.bound = make([]*event.Event, p.spec.Bound)
+	sc.lists = make([][]*event.Event, p.spec.Lists)
+	sc.elems = make([][]*event.Event, len(p.spec.Elements))
+	sc.match.Frame = &sc.frame
+	sc.match.Elements = sc.elems
+	sc.match.Count = 1
 }
 
 // Stats are a Matcher's counters.
@@ -140,11 +181,10 @@ type node struct {
 	refs   int32
 }
 
-// slot is one buffered event of the partition and its prev.
-type slot struct {
-	ev      event.Event
-	prev    event.Event
-	hasPrev bool
+// prevSlot is the prev of one buffered event.
+type prevSlot struct {
+	ev  event.Event
+	has bool
 }
 
 type take struct {
@@ -172,40 +212,49 @@ type poolEntry struct {
 // SharedBuffer), so forking under ->> copies a fixed-size run, never a
 // trace; events are buffered once per partition from the oldest live start.
 type Matcher struct {
-	p    *Pattern
-	m    *eval.Machine
-	cfg  Config
-	emit func(*Match)
-	key  []event.Value
+	// The fields every event reads come first, a few cache lines for a
+	// partition that a million others push out of the cache.
+	p         *Pattern
+	m         *eval.Machine
+	isSimple  bool // the simple path (simple.go) runs
+	overflow  bool
+	dlValid   bool // dl and dlOK hold the step automaton's deadline
+	dlOK      bool
+	dl        int64
+	cfg       Config
+	key       []event.Value
+	sim       simple
+	nodes     []node
+	free      []int32
+	buf       []event.Event // ring of the buffered events, by position
+	prevs     []prevSlot    // their prevs, beside buf; only when the pattern reads prev
+	base, n   int64         // buffered positions [base, n)
+	threshold int64
+	emit      func(*Match)
 
-	cur, next, tmp []item
-	nodes          []node
-	free           []int32
-
-	buf      []slot
-	base, n  int64 // buffered positions [base, n)
 	prevCopy []event.Event
 	hasPrev  []bool
 
-	bound []*event.Event
-	lists [][]*event.Event
-	frame eval.Frame
-	tr    []take
-	match Match
-	elems [][]*event.Event
-
-	pool      []poolEntry
-	threshold int64
-	now       step
-	stats     Stats
-	overflow  bool
-	stepOf    []int32
-	// timedOut holds the traces reported at the current expiry time, each
-	// behind a header take whose pos is its length.
-	timedOut []take
+	*scratch
+	stats Stats
 
 	gen *general // the general path (groups, |, &), nil for the step automaton
 	cnt *counter // count-only mode (Spec.CountOnly), nil otherwise
+	// The step automaton's state, nil on the other paths: a matcher on
+	// the simple path stays small.
+	*stepState
+}
+
+// stepState is the state only the step automaton uses.
+type stepState struct {
+	cur, next, tmp []item
+	tr             []take
+	pool           []poolEntry
+	now            step
+	stepOf         []int32
+	// timedOut holds the traces reported at the current expiry time, each
+	// behind a header take whose pos is its length.
+	timedOut []take
 }
 
 // NewMatcher returns a matcher for one partition. key is the partition key
@@ -216,39 +265,94 @@ func NewMatcher(p *Pattern, m *eval.Machine, cfg Config, key []event.Value, emit
 	if cfg.MaxPartials <= 0 {
 		cfg.MaxPartials = 10000
 	}
-	mt := &Matcher{p: p, m: m, cfg: cfg, emit: emit, key: key,
-		buf:      make([]slot, 16),
-		prevCopy: make([]event.Event, p.ntype),
-		hasPrev:  make([]bool, p.ntype),
-		bound:    make([]*event.Event, p.spec.Bound),
-		lists:    make([][]*event.Event, p.spec.Lists),
-		elems:    make([][]*event.Event, len(p.spec.Elements)),
-		stepOf:   make([]int32, len(p.spec.Elements)),
+	mt := &Matcher{p: p, m: m, cfg: cfg, emit: emit, key: key}
+	if cfg.Shared != nil && cfg.Shared.p == p {
+		mt.scratch = &cfg.Shared.sc
+	} else {
+		mt.scratch = &scratch{}
+		mt.scratch.init(p)
 	}
-	for k, st := range p.steps {
-		mt.stepOf[st.elem] = int32(k)
+	// The buffer starts small and doubles (store): most partitions of a
+	// keyed pattern hold an event or two, and a million of them must stay
+	// small. prev is kept only for patterns whose conditions read it.
+	if p.readsPrev {
+		mt.prevCopy = make([]event.Event, p.ntype)
+		mt.hasPrev = make([]bool, p.ntype)
 	}
-	mt.match.Frame = &mt.frame
-	mt.match.Elements = mt.elems
-	mt.match.Count = 1
-	if p.spec.CountOnly {
+	switch {
+	case p.spec.CountOnly:
 		mt.cnt = &counter{}
-	}
-	if p.general {
+	case p.general:
 		mt.gen = &general{mt: mt}
+	case simpleShape(p, &cfg):
+		mt.isSimple = true
+	default:
+		mt.stepState = &stepState{stepOf: make([]int32, len(p.spec.Elements))}
+		for k, st := range p.steps {
+			mt.stepOf[st.elem] = int32(k)
+		}
 	}
 	return mt
+}
+
+// Idle reports whether the matcher holds nothing a later event could
+// see: no partial match, no match waiting to be emitted, no pending
+// deadline, and no previous events that conditions read (prev). An idle
+// matcher behaves as a new one: the engine may drop it, or Reset it for
+// another partition. The general path (groups, |, &) is never idle.
+func (mt *Matcher) Idle() bool {
+	if mt.p.readsPrev || mt.gen != nil {
+		return false
+	}
+	switch {
+	case mt.cnt != nil:
+		return mt.cnt.idle()
+	case mt.isSimple:
+		return len(mt.sim.runs) == 0
+	}
+	return len(mt.cur) == 0 && len(mt.pool) == 0
+}
+
+// Reset makes an idle matcher (Idle) a new one for the partition key,
+// keeping its buffers: reusing matchers makes a key that comes and goes
+// cost no allocation. Resetting a matcher that is not idle discards its
+// state.
+func (mt *Matcher) Reset(key []event.Value) {
+	if mt.stepState != nil {
+		mt.cur = mt.cur[:0]
+		mt.pool = mt.pool[:0]
+		mt.now = step{}
+	}
+	mt.sim.runs = mt.sim.runs[:0]
+	if mt.cnt != nil {
+		mt.cnt.flush() // the runs, and the affine mode's window
+	}
+	if mt.gen != nil {
+		mt.gen = &general{mt: mt}
+	}
+	mt.nodes, mt.free = mt.nodes[:0], mt.free[:0]
+	mt.key = key
+	mt.base, mt.n, mt.threshold = 0, 0, 0
+	mt.stats = Stats{}
+	mt.overflow = false
+	mt.dlValid = false
+	clear(mt.hasPrev)
 }
 
 // Stats returns the counters.
 func (mt *Matcher) Stats() Stats {
 	s := mt.stats
-	s.Partials = len(mt.cur)
+	if mt.stepState != nil {
+		s.Partials = len(mt.cur)
+	}
 	if mt.gen != nil {
 		s.Partials = len(mt.gen.starts)
 	}
 	if mt.cnt != nil {
 		s.Partials = mt.cnt.partials()
+	}
+	if mt.isSimple {
+		s.Partials = len(mt.sim.runs)
 	}
 	return s
 }
@@ -267,8 +371,14 @@ func (mt *Matcher) Deadline() (int64, bool) {
 		}
 		return d, false
 	}
+	if mt.isSimple {
+		return mt.sim.deadline(mt)
+	}
 	if mt.p.within <= 0 {
 		return d, false
+	}
+	if mt.dlValid {
+		return mt.dl, mt.dlOK
 	}
 	for i := range mt.cur {
 		it := &mt.cur[i]
@@ -279,6 +389,7 @@ func (mt *Matcher) Deadline() (int64, bool) {
 			d, ok = e, true
 		}
 	}
+	mt.dl, mt.dlOK, mt.dlValid = d, ok, true
 	return d, ok
 }
 
@@ -286,6 +397,9 @@ func (mt *Matcher) Deadline() (int64, bool) {
 // may reuse it. Matches completed by it (and by timers up to its time) are
 // emitted before Process returns. The error, if any, wraps ErrOverflow.
 func (mt *Matcher) Process(ev *event.Event) error {
+	if mt.isSimple {
+		return mt.sim.process(mt, ev)
+	}
 	if mt.cnt != nil {
 		return mt.cnt.process(mt, ev)
 	}
@@ -322,10 +436,15 @@ func (mt *Matcher) Process(ev *event.Event) error {
 	}
 	mt.cur, mt.next = mt.next, mt.cur
 	mt.settle()
+	mt.dlValid = false
 	if mt.overflow {
-		return fmt.Errorf("%w: partition holds %d (MaxPartials)", ErrOverflow, mt.cfg.MaxPartials)
+		return errOverflow(mt)
 	}
 	return nil
+}
+
+func errOverflow(mt *Matcher) error {
+	return fmt.Errorf("%w: partition holds %d (MaxPartials)", ErrOverflow, mt.cfg.MaxPartials)
 }
 
 // Expire fires the timers due at or before watermark: partial matches
@@ -337,6 +456,12 @@ func (mt *Matcher) Expire(watermark int64) {
 	}
 	if mt.gen != nil {
 		mt.gen.expire(watermark)
+		return
+	}
+	if mt.isSimple {
+		if mt.p.within > 0 {
+			mt.sim.expire(mt, watermark)
+		}
 		return
 	}
 	mt.fireTimers(watermark, false)
@@ -352,6 +477,10 @@ func (mt *Matcher) Flush() {
 	}
 	if mt.gen != nil {
 		mt.gen.flush()
+		return
+	}
+	if mt.isSimple {
+		mt.sim.flush(mt)
 		return
 	}
 	mt.fireTimers(math.MaxInt64, false)
@@ -374,6 +503,7 @@ func (mt *Matcher) Flush() {
 	}
 	mt.cur, mt.next = mt.next, mt.cur
 	mt.settle()
+	mt.dlValid = false
 }
 
 // fireTimers processes every expiry time <= t, in time order (an event at
@@ -421,6 +551,7 @@ func (mt *Matcher) fireTimers(t int64, _ bool) {
 		}
 		mt.cur, mt.next = mt.next, mt.cur
 		mt.settle()
+		mt.dlValid = false
 	}
 }
 
@@ -477,22 +608,22 @@ func (mt *Matcher) expiry(it *item) int64 {
 // store copies ev into the partition buffer and returns its position.
 func (mt *Matcher) store(ev *event.Event) int64 {
 	if mt.n-mt.base == int64(len(mt.buf)) {
-		nb := make([]slot, 2*len(mt.buf))
-		for p := mt.base; p < mt.n; p++ {
-			nb[p&int64(len(nb)-1)] = mt.buf[p&int64(len(mt.buf)-1)]
-		}
-		mt.buf = nb
+		mt.grow()
 	}
 	p := mt.n
 	mt.n++
-	s := &mt.buf[p&int64(len(mt.buf)-1)]
-	copyEvent(&s.ev, ev)
-	s.hasPrev = false
+	i := p & int64(len(mt.buf)-1)
+	copyEvent(&mt.buf[i], ev)
+	if !mt.p.readsPrev {
+		return p
+	}
+	s := &mt.prevs[i]
+	s.has = false
 	if int(ev.Type) < len(mt.p.types) {
 		if t := mt.p.types[ev.Type]; t >= 0 {
 			if mt.hasPrev[t] {
-				copyEvent(&s.prev, &mt.prevCopy[t])
-				s.hasPrev = true
+				copyEvent(&s.ev, &mt.prevCopy[t])
+				s.has = true
 			}
 			copyEvent(&mt.prevCopy[t], ev)
 			mt.hasPrev[t] = true
@@ -501,19 +632,40 @@ func (mt *Matcher) store(ev *event.Event) int64 {
 	return p
 }
 
+// grow doubles the event buffer (and the prevs beside it).
+func (mt *Matcher) grow() {
+	n := max(2*len(mt.buf), 2)
+	nb := make([]event.Event, n)
+	var np []prevSlot
+	if mt.p.readsPrev {
+		np = make([]prevSlot, n)
+	}
+	for p := mt.base; p < mt.n; p++ {
+		i, j := p&int64(n-1), p&int64(len(mt.buf)-1)
+		nb[i] = mt.buf[j]
+		if np != nil {
+			np[i] = mt.prevs[j]
+		}
+	}
+	mt.buf, mt.prevs = nb, np
+}
+
 func copyEvent(dst, src *event.Event) {
 	dst.Type, dst.Time, dst.Seq = src.Type, src.Time, src.Seq
 	dst.Fields = append(dst.Fields[:0], src.Fields...)
 }
 
-func (mt *Matcher) evAt(p int64) *event.Event { return &mt.buf[p&int64(len(mt.buf)-1)].ev }
+func (mt *Matcher) evAt(p int64) *event.Event { return &mt.buf[p&int64(len(mt.buf)-1)] }
 
 func (mt *Matcher) prevAt(p int64) *event.Event {
-	s := &mt.buf[p&int64(len(mt.buf)-1)]
-	if !s.hasPrev {
+	if !mt.p.readsPrev {
 		return nil
 	}
-	return &s.prev
+	s := &mt.prevs[p&int64(len(mt.prevs)-1)]
+	if !s.has {
+		return nil
+	}
+	return &s.ev
 }
 
 // The shared buffer of takes.
@@ -1123,17 +1275,22 @@ func (mt *Matcher) split(k int, tr []take) (p, l, r []take) {
 
 // send emits a match and releases it.
 func (mt *Matcher) send(it *item) {
-	mt.bind(it.node)
+	mt.sendRun(it.node, it.time)
+	mt.release(it.node)
+}
+
+// sendRun emits the match whose trace ends at node nd, stamped t.
+func (mt *Matcher) sendRun(nd int32, t int64) {
+	mt.bind(nd)
 	for i := range mt.elems {
 		mt.elems[i] = mt.elems[i][:0]
 	}
 	for _, t := range mt.tr {
 		mt.elems[t.elem] = append(mt.elems[t.elem], mt.evAt(t.pos))
 	}
-	mt.match.Time = it.time
+	mt.match.Time = t
 	mt.stats.Matches++
 	mt.emit(&mt.match)
-	mt.release(it.node)
 }
 
 // trim forgets the buffered events and filter pool entries no live item

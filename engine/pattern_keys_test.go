@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cepengine/cep/engine/eval"
+	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/engine/pattern"
+)
+
+// TestPattern_keysFreed runs W4 (a:A -> b:B within 10m by k) over 3000
+// keys, more than the key table keeps dormant, so that freed keys are
+// revived and deleted ones' ids reused, against a model (the last A per
+// key since its last B): the same matches in the same order, and after
+// every event exactly the keys with a live partial match are live (a key
+// is freed by its match, and by the timer that expires its last run).
+func TestPattern_keysFreed(t *testing.T) {
+	const keys = 3000
+	g := w4Graph(t)
+	m := g.NewMatcher(Config{})
+	var got []string
+	if _, err := m.Subscribe(AllDerived, func(d *Derived) {
+		got = append(got, fmt.Sprintf("%d@%d", d.Event.Fields[0].Int(), d.Event.Time))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	within := int64(10 * time.Minute)
+	last := map[int64]int64{}
+	var want []string
+	e := &event.Event{Fields: make([]event.Value, 2)}
+	peak := uint64(0)
+	for i := range 60_000 {
+		w4Stream{keys: keys, aPct: 50}.fill(i, e)
+		tm := int64(i) * int64(300*time.Millisecond) // a key comes back every ~15m: some runs expire
+		e.Fields[1] = event.TimeValue(tm)
+		k := e.Fields[0].Int()
+		if e.Type == 0 {
+			last[k] = tm
+		} else if t0, ok := last[k]; ok {
+			if tm-t0 < within {
+				want = append(want, fmt.Sprintf("%d@%d", k, tm))
+			}
+			delete(last, k)
+		}
+		m.Process(e)
+		if i%997 == 0 {
+			live := 0
+			for _, t0 := range last {
+				if tm-t0 < within {
+					live++
+				}
+			}
+			if s := m.Stats(); s.Keys != uint64(live) {
+				t.Fatalf("event %d: %d live keys, want %d", i, s.Keys, live)
+			}
+		}
+		peak = max(peak, m.Stats().Keys)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d matches, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+	}
+	if len(want) < 5000 {
+		t.Fatalf("only %d matches: the test is too weak", len(want))
+	}
+	if s := m.Stats(); s.Keys != 0 {
+		t.Fatalf("%d keys live after Close", s.Keys)
+	}
+	if peak >= keys {
+		t.Fatalf("peak %d live keys: keys are not freed", peak)
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestPattern_keysKeptForPrev: a key whose pattern reads prev keeps its
+// matcher (prev is state) even with no partial match, and prev still
+// sees the event before a match.
+func TestPattern_keysKeptForPrev(t *testing.T) {
+	env := eval.NewEnv()
+	s := event.NewSchema("E", patternFields, "at", 0)
+	env.Event(s)
+	env.Prev(s)
+	prevCond, err := eval.Compile("v == 2 && prev.v == 7", env, eval.ExpectBool(), eval.NoAggregates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm := followedBy(t, pattern.Relaxed, time.Minute)
+	pm.Spec.Elements[1].Cond = prevCond
+	b := patternBuilder()
+	b.Rule("pair").Match(pm).PartitionBy("user").Emit("Pair", Field{Name: "user"})
+	m := mustBuild(t, b).NewMatcher(Config{})
+	var rec recorder
+	rec.attach(t, m)
+	for _, e := range []event.Event{
+		ev("ann", 7, 0), ev("bob", 7, 0), // prev for the b's below; no partial match
+		ev("ann", 1, time.Second), ev("ann", 2, 2*time.Second), // prev.v 1: no match
+		ev("bob", 1, 3*time.Second), ev("bob", 7, 4*time.Second), ev("bob", 2, 5*time.Second), // match
+	} {
+		m.Process(&e)
+	}
+	if s := m.Stats(); s.Keys != 2 {
+		t.Fatalf("%d live keys, want 2 (prev is kept)", s.Keys)
+	}
+	m.Close()
+	if got, want := rec.String(), `pair Pair@5s {user="bob"}`; got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestPattern_W4Allocs: W4 through the engine allocates nothing per event
+// once warm, keys freed and revived included.
+func TestPattern_W4Allocs(t *testing.T) {
+	for _, aPct := range []int{50, 1} {
+		m := w4Graph(t).NewMatcher(Config{})
+		matches := 0
+		if _, err := m.Subscribe(AllDerived, func(*Derived) { matches++ }); err != nil {
+			t.Fatal(err)
+		}
+		s := w4Stream{keys: 1000, aPct: aPct}
+		e := &event.Event{Fields: make([]event.Value, 2)}
+		i := 0
+		step := func() {
+			s.fill(i, e)
+			m.Process(e)
+			i++
+		}
+		for range 200_000 {
+			step()
+		}
+		if a := testing.AllocsPerRun(20_000, step); a != 0 {
+			t.Errorf("A=%d%%: %v allocs per event, want 0", aPct, a)
+		}
+		if matches == 0 {
+			t.Errorf("A=%d%%: no match", aPct)
+		}
+	}
+}
