@@ -504,6 +504,12 @@ func (g *general) loop(n *Node, el *Element, s gState, k gCont) []gFound {
 				s1 = gWithEdge(s, iterEdge)
 			}
 			next := func(s3 gState) []gFound {
+				if i >= lo && len(s3.trace) == len(s.trace) {
+					// An iteration past the minimum that took no event
+					// (a body that can match empty, as (x*)*) matches
+					// what stopping does, and repeating it never ends.
+					return nil
+				}
 				iter(s3, i+1)
 				return nil
 			}

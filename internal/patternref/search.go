@@ -384,6 +384,9 @@ func (sr *search) loop(f *lang.Factor, s state, k cont) []found {
 				s1 = withEdge(s, iterEdge)
 			}
 			next := func(s3 state) []found {
+				if i >= lo && len(s3.trace) == len(s.trace) {
+					return nil // an iteration past the minimum takes an event (docs/language.md)
+				}
 				iter(s3, i+1)
 				return nil
 			}
