@@ -706,14 +706,15 @@ func (m *Matcher) flush() {
 // otherwise look up per event resolved once: the one filter of most rules
 // as a bare program, the reused derived event, the subscriber list.
 type runPlan struct {
-	pred    *eval.Program   // the rule's only filter, an expression no other rule shares; nil: filters
-	filters []filterStep    // the filters, when not pred
-	copy    []int           // a plain projection: the source slot of each field; nil: proj
-	spare   *Derived        // the derived event, reused, when no rule reads it; nil: one per event from the free list
-	free    *[]*Derived     // the rule's free list (Matcher.free)
-	subs    *[]*sub         // the subscribers of the emitted type (subscriptions.derived)
-	lone    *func(*Derived) // their lone handler (subscriptions.lone)
-	general *RuleInfo       // non-nil: a window, output or pattern rule, run node by node
+	pred    *eval.Program           // the rule's only filter, an expression no other rule shares; nil: filters
+	fn      func(*event.Event) bool // the rule's only filter, a Go predicate; nil: pred or filters
+	filters []filterStep            // the filters, when not pred or fn
+	copy    []int                   // a plain projection: the source slot of each field; nil: proj
+	spare   *Derived                // the derived event, reused, when no rule reads it; nil: one per event from the free list
+	free    *[]*Derived             // the rule's free list (Matcher.free)
+	subs    *[]*sub                 // the subscribers of the emitted type (subscriptions.derived)
+	lone    *func(*Derived)         // their lone handler (subscriptions.lone)
+	general *RuleInfo               // non-nil: a window, output or pattern rule, run node by node
 	proj    *execNode
 	rule    int32
 	queue   bool // some rule reads the emitted type
@@ -729,8 +730,12 @@ func (m *Matcher) runPlans(plans []rulePlan) []runPlan {
 		if p.general != nil {
 			continue
 		}
-		if len(p.filters) == 1 && p.filters[0].fn == nil && !p.filters[0].memo {
-			rp.pred, rp.filters = p.filters[0].prog, nil
+		if len(p.filters) == 1 && !p.filters[0].memo {
+			if f := p.filters[0]; f.fn != nil {
+				rp.fn, rp.filters = f.fn, nil
+			} else {
+				rp.pred, rp.filters = f.prog, nil
+			}
 		}
 		if p.proj.plain {
 			rp.copy = p.proj.copy
@@ -758,6 +763,10 @@ func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 		switch {
 		case plan.pred != nil:
 			if !m.vm.EvalBool(plan.pred, &m.frame) {
+				continue
+			}
+		case plan.fn != nil:
+			if !plan.fn(ev) {
 				continue
 			}
 		case plan.general != nil:
