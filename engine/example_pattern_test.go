@@ -34,12 +34,7 @@ func ExampleBegin() {
 		FollowedBy("w", "Withdrawal").Where("amount > 500").OneOrMore().Greedy().
 		FollowedBy("", "Logout").
 		Within(10 * time.Minute)
-	pm, err := b.CompilePattern(pat)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	b.Rule("takeover").Match(pm).PartitionBy("acct").
+	b.Rule("takeover").Pattern(pat).PartitionBy("acct").
 		Emit("Alert", engine.Field{Name: "acct"},
 			engine.Field{Name: "withdrawals", Expr: "len(w)"},
 			engine.Field{Name: "total", Expr: "sum(map(w, .amount))"})
