@@ -186,6 +186,26 @@ func (t *keyTable) find(vals []event.Value, h uint64) int32 {
 	}
 }
 
+// findString is hash and find for a key of one string value s, without
+// the loops and kind switches: it returns the key's hash (the one hash
+// gives) and its id, or -1.
+func (t *keyTable) findString(s string) (uint64, int32) {
+	h := mix64(t.seed64 ^ (maphash.String(t.seed, s) ^ uint64(event.KindString)<<56))
+	mask := uint64(len(t.slots) - 1)
+	tag := h >> 32 << 32
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return h, -1
+		}
+		if e&^0xffffffff == tag {
+			if id := int32(uint32(e)) - 1; t.vals[id].Kind() == event.KindString && t.vals[id].Str() == s {
+				return h, id
+			}
+		}
+	}
+}
+
 func (t *keyTable) equal(id int32, vals []event.Value) bool {
 	k := t.key(id)
 	for i := range vals {

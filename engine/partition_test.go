@@ -150,3 +150,33 @@ func TestKeyTable_retireQueueBounded(t *testing.T) {
 		t.Errorf("%d entries in the retired queue for 10 keys", n)
 	}
 }
+
+// TestKeyTable_findString holds the one-string-key lookup to hash and
+// find: the same hash, the same id, over keys inserted either way, with
+// non-string keys of the same payload kept apart.
+func TestKeyTable_findString(t *testing.T) {
+	var tb keyTable
+	tb.init(1)
+	vals := make([]event.Value, 1)
+	for i := range 5000 {
+		s := fmt.Sprint("k", i%2000)
+		vals[0] = event.StringValue(s)
+		h, id := tb.findString(s)
+		if want := tb.hash(vals); h != want {
+			t.Fatalf("%s: hash %x, want %x", s, h, want)
+		}
+		if want := tb.find(vals, h); id != want {
+			t.Fatalf("%s: id %d, want %d", s, id, want)
+		}
+		if id < 0 {
+			if i%2 == 0 {
+				tb.insert(vals, h)
+			} else {
+				tb.insert([]event.Value{event.IntValue(int64(i))}, tb.hash([]event.Value{event.IntValue(int64(i))}))
+			}
+		}
+	}
+	if _, id := tb.findString(""); id >= 0 {
+		t.Error("empty string found")
+	}
+}

@@ -84,3 +84,58 @@ func TestWindow_allocs(t *testing.T) {
 		}
 	}
 }
+
+// TestWindow_allocsDirect guards the direct paths of window rules (one
+// string key, arguments straight into Num columns, emitted fields computed
+// without the machine) and count_distinct, whose tables are reused when
+// windows close, drain and refill: no allocation per event.
+func TestWindow_allocsDirect(t *testing.T) {
+	for _, w := range []WindowSpec{Sliding(30 * time.Millisecond), SlidingCount(10), Tumbling(20 * time.Millisecond)} {
+		t.Run(w.String(), func(t *testing.T) {
+			b := NewBuilder()
+			b.Event("Q").Field("sym", event.String).Field("px", event.Float).Field("qty", event.Int).
+				Field("user", event.Int).Field("at", event.Time).Time("at")
+			b.Rule("vwap").From("Q").PartitionBy("sym").Window(w).
+				Emit("Vwap", Field{Name: "sym"}, Field{Name: "vwap", Expr: "sum(px * qty) / sum(qty)"},
+					Field{Name: "n", Expr: "count()"}, Field{Name: "avg", Expr: "avg(px) + 1"})
+			b.Rule("users").From("Q").PartitionBy("sym").Window(w).Having("count_distinct(user) > 1").
+				Emit("Users", Field{Name: "sym"}, Field{Name: "users", Expr: "count_distinct(user)"},
+					Field{Name: "syms", Expr: "count_distinct(sym)"})
+			m := mustBuild(t, b).NewMatcher(Config{})
+			n := 0
+			if _, err := m.Subscribe(AllDerived, func(d *Derived) { n++ }); err != nil {
+				t.Fatal(err)
+			}
+			syms := make([]event.Value, 30)
+			for i := range syms {
+				syms[i] = event.StringValue(fmt.Sprint("S", i))
+			}
+			ev := event.Event{Type: 0, Fields: []event.Value{syms[0], event.FloatValue(1), event.IntValue(1), event.IntValue(0), event.TimeValue(t0)}}
+			now := t0
+			i := 0
+			step := func() {
+				i++
+				now += int64(time.Millisecond) / 4
+				ev.Fields[0] = syms[(i/16)%len(syms)] // keys in bursts: freed and revived
+				ev.Fields[1] = event.FloatValue(float64(i%97) + 0.5)
+				ev.Fields[2] = event.IntValue(int64(i%5 + 1))
+				ev.Fields[3] = event.IntValue(int64(i * 7919 % 50 << (i % 40)))
+				ev.Fields[4] = event.TimeValue(now)
+				m.Process(&ev)
+			}
+			for range 30000 {
+				step()
+			}
+			if got := testing.AllocsPerRun(1, func() {
+				for range 2000 {
+					step()
+				}
+			}); got != 0 {
+				t.Errorf("%v allocations in 2000 events, want 0", got)
+			}
+			if n == 0 {
+				t.Error("no derived events")
+			}
+		})
+	}
+}

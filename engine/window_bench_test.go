@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sort"
@@ -17,74 +18,148 @@ import (
 // hand-written Go loop doing the same job with no engine: a map from the
 // key to a struct of slots, one lookup per event, the same algorithm, the
 // same fields handed to a handler. Compare the ns/event of the
-// sub-benchmarks of one run (benchstat over -count=10); "B/key" is the
-// heap held per key after the run.
+// sub-benchmarks of one run (benchstat over -count=6 or more); "B/key" is
+// the heap held per key after the warm-up (keys: those the stream uses).
 //
-//	W2  VWAP per symbol: sliding count 1000, and sliding 1s (1000 events a
-//	    key in the window), emit sum(px * vol) / sum(vol), every arrival.
+//	W2  VWAP per symbol, emit sum(px * vol) / sum(vol) on every arrival
+//	    (and, for time windows, at every expiry instant with no arrival,
+//	    which the baseline finds in a queue of all events in arrival
+//	    order): sliding count 1000 and sliding 1s (1000 events a key in the
+//	    window) over 1K keys; sliding count 10 and sliding 10s (10 events a
+//	    key) over 10K and 1M keys.
 //	W3  group-by running sum with having: the language has no unbounded
 //	    window, so tumbling 1h (add-only, like a running aggregate; the
 //	    window never closes during the run): sum(vol), having
-//	    sum(vol) >= 1e8, evaluated at close.
+//	    sum(vol) >= 1e8, evaluated at close. 1K, 10K and 1M keys.
 //	W9  sliding 24h median per sensor (non-invertible): ~500 events a key
 //	    in the window, percentile(px, 0.5) (exact).
+//
+// Keys are drawn uniformly or Zipf(1.1) distributed, with a fixed seed,
+// before the run (the draw is not timed); both sides read the same
+// sequence. Event times step evenly, so that a time window holds on
+// average the stated events per key.
 
-// windowStream is a benchmark's input: keys round robin, times step apart.
+// keyStream is the benchmarks' key data: the key strings and the sequence
+// of key indices, shared by the engine and the baseline of a case.
+type keyStream struct {
+	syms []string
+	seq  []int32 // length a power of two
+	used int     // distinct keys in seq
+}
+
+var keyStreams = map[string]*keyStream{}
+
+// keysOf returns the key stream of keys keys drawn from dist ("uniform",
+// "zipf" for Zipf(1.1)): at least 4 draws a key, at least 2^20.
+func keysOf(keys int, dist string) *keyStream {
+	name := fmt.Sprint(keys, dist)
+	if s := keyStreams[name]; s != nil {
+		return s
+	}
+	s := &keyStream{syms: make([]string, keys)}
+	for i := range s.syms {
+		s.syms[i] = "S" + strconv.Itoa(i)
+	}
+	n := 1 << 20
+	for n < 4*keys {
+		n *= 2
+	}
+	r := rand.New(rand.NewPCG(1, uint64(keys)))
+	z := rand.NewZipf(r, 1.1, 1, uint64(keys-1))
+	// The Zipf ranks are permuted, so that the hot keys are not the
+	// first ones created.
+	perm := r.Perm(keys)
+	seen := make([]bool, keys)
+	s.seq = make([]int32, n)
+	for i := range s.seq {
+		k := r.IntN(keys)
+		if dist == "zipf" {
+			k = perm[z.Uint64()]
+		}
+		s.seq[i] = int32(k)
+		if !seen[k] {
+			seen[k] = true
+			s.used++
+		}
+	}
+	keyStreams[name] = s
+	return s
+}
+
+// windowStream is a benchmark's input: one event, reused, its key drawn
+// from the key stream, times step apart.
 type windowStream struct {
-	evs  []event.Event
-	step time.Duration
+	ev   event.Event
+	ks   *keyStream
+	step int64
 	now  int64
 	i    int
 }
 
-func newWindowStream(keys int, step time.Duration) *windowStream {
-	s := &windowStream{evs: make([]event.Event, keys), step: step, now: t0}
-	for i := range s.evs {
-		s.evs[i] = event.Event{Type: 0, Fields: []event.Value{
-			event.StringValue("S" + strconv.Itoa(i)), event.FloatValue(0), event.IntValue(0), event.TimeValue(0)}}
-	}
-	return s
+func newWindowStream(ks *keyStream, step time.Duration) *windowStream {
+	return &windowStream{ks: ks, step: int64(step), now: t0, ev: event.Event{Fields: make([]event.Value, 4)}}
 }
 
-// next returns the next event: key i mod keys, price and volume varying.
+// next returns the next event: the next key of the stream, price and
+// volume varying.
 func (s *windowStream) next() *event.Event {
-	ev := &s.evs[s.i%len(s.evs)]
+	k := s.ks.seq[s.i&(len(s.ks.seq)-1)]
 	s.i++
-	s.now += int64(s.step)
-	ev.Fields[1] = event.FloatValue(float64(s.i*7919%1000)/10 + 1)
-	ev.Fields[2] = event.IntValue(int64(s.i%97 + 1))
-	ev.Fields[3] = event.TimeValue(s.now)
-	return ev
+	s.now += s.step
+	f := s.ev.Fields[:4]
+	f[0] = event.StringValue(s.ks.syms[k])
+	f[1] = event.FloatValue(float64(s.i*7919%1000)/10 + 1)
+	f[2] = event.IntValue(int64(s.i%97 + 1))
+	f[3] = event.TimeValue(s.now)
+	return &s.ev
 }
 
-// benchEngine runs a one-rule program over the stream: warm-up (every
-// window at its working size), then the measured loop, reporting ns/event
-// and the heap held per key.
-func benchEngine(b *testing.B, rule func(p *Builder), keys int, step time.Duration, warm int) {
-	p := marketProgram(0)
-	rule(p)
-	g := mustBuild(b, p)
+// measureLoop is the timed loop of every window benchmark, a function of
+// its own so that callgrind can count its instructions alone
+// (--toggle-collect='*measureLoop*').
+//
+//go:noinline
+func measureLoop(b *testing.B, step func()) {
+	for b.Loop() {
+		step()
+	}
+}
+
+// runWindowBench warms up (every window at its working size, every key
+// seen), then measures step, reporting ns/event and the heap held per key.
+func runWindowBench(b *testing.B, ks *keyStream, warm int, setup func() (step func(), done func())) {
 	base := heapInUse()
-	m := g.NewMatcher(Config{})
-	n := 0
-	if _, err := m.Subscribe(AllDerived, func(d *Derived) { n++ }); err != nil {
-		b.Fatal(err)
+	step, done := setup()
+	for range max(warm, len(ks.seq)) {
+		step()
 	}
-	s := newWindowStream(keys, step)
-	for range warm {
-		m.Process(s.next())
-	}
-	perKey := float64(heapInUse()-base) / float64(keys)
+	perKey := float64(heapInUse()-base) / float64(ks.used)
 	b.ReportAllocs()
 	b.ResetTimer()
-	for b.Loop() {
-		m.Process(s.next())
-	}
+	measureLoop(b, step)
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
 	b.ReportMetric(perKey, "B/key")
-	runtime.KeepAlive(m)
-	sink += n
+	done()
+}
+
+// benchEngine runs a one-rule program over the stream.
+func benchEngine(b *testing.B, rule func(p *Builder), ks *keyStream, step time.Duration, warm int) {
+	p := marketProgram(0)
+	rule(p)
+	g := mustBuild(b, p)
+	runWindowBench(b, ks, warm, func() (func(), func()) {
+		m := g.NewMatcher(Config{})
+		n := 0
+		if _, err := m.Subscribe(AllDerived, func(d *Derived) { n++ }); err != nil {
+			b.Fatal(err)
+		}
+		s := newWindowStream(ks, step)
+		return func() { m.Process(s.next()) }, func() {
+			runtime.KeepAlive(m)
+			sink += n
+		}
+	})
 }
 
 // heapInUse returns the live heap after a collection.
@@ -104,129 +179,200 @@ type vwapOut struct {
 	time int64
 }
 
+// vwapEntry is an event in a baseline's window: its time and the two
+// summed values.
+type vwapEntry struct {
+	t     int64
+	pv, v float64
+}
+
+// vwapSlot is a baseline's state of one key: a growable ring of the
+// window's entries and the two running sums.
+type vwapSlot struct {
+	ring   []vwapEntry // length a power of two
+	head   int
+	n      int
+	seq0   uint64 // sequence number of the oldest entry
+	spv, s float64
+}
+
+// expiry is an entry of a time baseline's expiry queue: every event of
+// every window in arrival order (all windows have one length, so that is
+// expiry order), to emit at the expiry instants with no arrival, as the
+// engine does.
+type expiry struct {
+	at  int64
+	st  *vwapSlot
+	seq uint64
+}
+
+// expiryQueue is a growable FIFO ring of expiries.
+type expiryQueue struct {
+	ring []expiry
+	head int
+	n    int
+}
+
+func (q *expiryQueue) push(e expiry) {
+	if q.n == len(q.ring) {
+		nr := make([]expiry, max(1024, 2*len(q.ring)))
+		for j := range q.n {
+			nr[j] = q.ring[(q.head+j)&(len(q.ring)-1)]
+		}
+		q.ring, q.head = nr, 0
+	}
+	q.ring[(q.head+q.n)&(len(q.ring)-1)] = e
+	q.n++
+}
+
+func (st *vwapSlot) push(e vwapEntry) {
+	if st.n == len(st.ring) {
+		nr := make([]vwapEntry, max(4, 2*len(st.ring)))
+		for j := range st.n {
+			nr[j] = st.ring[(st.head+j)&(len(st.ring)-1)]
+		}
+		st.ring, st.head = nr, 0
+	}
+	st.ring[(st.head+st.n)&(len(st.ring)-1)] = e
+	st.n++
+}
+
 func BenchmarkWindowW2(b *testing.B) {
-	const keys = 1000
 	for _, c := range []struct {
-		name   string
 		window WindowSpec
-	}{{"sliding_count_1000", SlidingCount(1000)}, {"sliding_1s", Sliding(time.Second)}} {
-		b.Run(c.name+"/keys=1000/engine", func(b *testing.B) {
-			benchEngine(b, func(p *Builder) {
-				p.Rule("vwap").From("Market").PartitionBy("sym").Window(c.window).
-					Emit("Vwap", Field{Name: "sym"}, Field{Name: "vwap", Expr: "sum(px * vol) / sum(vol)"})
-			}, keys, time.Microsecond, 2*1000*keys)
-		})
-		b.Run(c.name+"/keys=1000/baseline", func(b *testing.B) {
-			// Per symbol: a ring of the window's (time, px*vol, vol) and
-			// two running sums; evict by count or by time, add, emit.
-			type slot struct {
-				t      []int64
-				pv, v  []float64
-				head   int
-				n      int
-				spv, s float64
+		keys   int
+		step   time.Duration
+	}{
+		{SlidingCount(1000), 1000, time.Microsecond},
+		{Sliding(time.Second), 1000, time.Microsecond},
+		{SlidingCount(10), 10000, time.Second / 10000},
+		{Sliding(10 * time.Second), 10000, time.Second / 10000},
+		{SlidingCount(10), 1000000, time.Second / 1000000},
+		{Sliding(10 * time.Second), 1000000, time.Second / 1000000},
+	} {
+		for _, dist := range []string{"uniform", "zipf"} {
+			perKey := 10
+			if c.keys == 1000 {
+				perKey = 1000
 			}
-			base := heapInUse()
-			state := map[string]*slot{}
-			var o vwapOut
-			n := 0
-			handler := func(o *vwapOut) { n++ }
-			s := newWindowStream(keys, time.Microsecond)
-			byCount := c.window.Kind == WindowSlidingCount
-			d := int64(c.window.Size)
-			step := func() {
-				ev := s.next()
-				sym, px, vol, t := ev.Fields[0].Str(), ev.Fields[1].Float(), float64(ev.Fields[2].Int()), ev.Fields[3].Time()
-				st := state[sym]
-				if st == nil {
-					st = &slot{t: make([]int64, 1024), pv: make([]float64, 1024), v: make([]float64, 1024)}
-					state[strings.Clone(sym)] = st
-				}
-				for st.n > 0 && (byCount && st.n == 1000 || !byCount && st.t[st.head]+d <= t) {
-					st.spv -= st.pv[st.head]
-					st.s -= st.v[st.head]
-					st.head = (st.head + 1) & 1023
-					st.n--
-				}
-				i := (st.head + st.n) & 1023
-				st.t[i], st.pv[i], st.v[i] = t, px*vol, vol
-				st.n++
-				st.spv += px * vol
-				st.s += vol
-				o.sym, o.v, o.time = sym, st.spv/st.s, t
-				handler(&o)
-			}
-			for range 2 * 1000 * keys {
-				step()
-			}
-			perKey := float64(heapInUse()-base) / float64(keys)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				step()
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
-			b.ReportMetric(perKey, "B/key")
-			sink += n + len(state)
-		})
+			warm := 2*perKey*c.keys + c.keys
+			name := fmt.Sprintf("%s/keys=%d/%s", strings.ReplaceAll(c.window.String(), " ", "_"), c.keys, dist)
+			b.Run(name+"/engine", func(b *testing.B) {
+				benchEngine(b, func(p *Builder) {
+					p.Rule("vwap").From("Market").PartitionBy("sym").Window(c.window).
+						Emit("Vwap", Field{Name: "sym"}, Field{Name: "vwap", Expr: "sum(px * vol) / sum(vol)"})
+				}, keysOf(c.keys, dist), c.step, warm)
+			})
+			b.Run(name+"/baseline", func(b *testing.B) {
+				// Per symbol: a ring of the window's (time, px*vol, vol) and
+				// two running sums; evict by count or by time, add, emit.
+				ks := keysOf(c.keys, dist)
+				byCount := c.window.Kind == WindowSlidingCount
+				count, d := c.window.Count, int64(c.window.Size)
+				runWindowBench(b, ks, warm, func() (func(), func()) {
+					state := map[string]*vwapSlot{}
+					var o vwapOut
+					n := 0
+					handler := func(o *vwapOut) { n++ }
+					s := newWindowStream(ks, c.step)
+					var q expiryQueue
+					evict := func(st *vwapSlot) {
+						e := &st.ring[st.head]
+						st.spv -= e.pv
+						st.s -= e.v
+						st.head = (st.head + 1) & (len(st.ring) - 1)
+						st.n--
+						st.seq0++
+					}
+					return func() {
+							ev := s.next()
+							sym, px, vol, t := ev.Fields[0].Str(), ev.Fields[1].Float(), float64(ev.Fields[2].Int()), ev.Fields[3].Time()
+							// Expiry instants before t, one emission each per
+							// key (those at t fold into an arrival at t).
+							for q.n > 0 && q.ring[q.head].at < t {
+								e := q.ring[q.head]
+								q.head = (q.head + 1) & (len(q.ring) - 1)
+								q.n--
+								if st := e.st; e.seq >= st.seq0 { // not evicted by an arrival yet
+									for st.n > 0 && st.ring[st.head].t+d <= e.at {
+										evict(st)
+									}
+									o.sym, o.v, o.time = "", st.spv/st.s, e.at
+									handler(&o)
+								}
+							}
+							st := state[sym]
+							if st == nil {
+								st = &vwapSlot{}
+								state[strings.Clone(sym)] = st
+							}
+							for st.n > 0 && (byCount && st.n == count || !byCount && st.ring[st.head].t+d <= t) {
+								evict(st)
+							}
+							st.push(vwapEntry{t, px * vol, vol})
+							if !byCount {
+								q.push(expiry{t + d, st, st.seq0 + uint64(st.n) - 1})
+							}
+							st.spv += px * vol
+							st.s += vol
+							o.sym, o.v, o.time = sym, st.spv/st.s, t
+							handler(&o)
+						}, func() {
+							sink += n + len(state)
+						}
+				})
+			})
+		}
 	}
 }
 
 func BenchmarkWindowW3(b *testing.B) {
-	for _, keys := range []int{1000, 100000} {
-		name := fmt.Sprintf("tumbling_1h/keys=%d", keys)
-		b.Run(name+"/engine", func(b *testing.B) {
-			benchEngine(b, func(p *Builder) {
-				p.Rule("groupby").From("Market").PartitionBy("sym").Window(Tumbling(time.Hour)).
-					Having("sum(vol) >= 1e8").Emit("Total", Field{Name: "sym"}, Field{Name: "total", Expr: "sum(vol)"})
-			}, keys, time.Microsecond, 2*keys)
-		})
-		b.Run(name+"/baseline", func(b *testing.B) {
-			// Per key: a running sum (the window's end is checked per event,
-			// as the engine's close would be).
-			type slot struct {
-				sum int64
-				end int64
-			}
-			base := heapInUse()
-			state := map[string]*slot{}
-			var o vwapOut
-			n := 0
-			handler := func(o *vwapOut) { n++ }
-			s := newWindowStream(keys, time.Microsecond)
-			hour := int64(time.Hour)
-			step := func() {
-				ev := s.next()
-				sym, vol, t := ev.Fields[0].Str(), ev.Fields[2].Int(), ev.Fields[3].Time()
-				st := state[sym]
-				if st == nil {
-					st = &slot{}
-					state[strings.Clone(sym)] = st
+	for _, keys := range []int{1000, 10000, 1000000} {
+		for _, dist := range []string{"uniform", "zipf"} {
+			name := fmt.Sprintf("tumbling_1h/keys=%d/%s", keys, dist)
+			b.Run(name+"/engine", func(b *testing.B) {
+				benchEngine(b, func(p *Builder) {
+					p.Rule("groupby").From("Market").PartitionBy("sym").Window(Tumbling(time.Hour)).
+						Having("sum(vol) >= 1e8").Emit("Total", Field{Name: "sym"}, Field{Name: "total", Expr: "sum(vol)"})
+				}, keysOf(keys, dist), time.Microsecond, 2*keys)
+			})
+			b.Run(name+"/baseline", func(b *testing.B) {
+				// Per key: a running sum (the window's end is checked per
+				// event, as the engine's close would be).
+				type slot struct {
+					sum int64
+					end int64
 				}
-				if st.end <= t {
-					if st.sum >= 1e8 {
-						o.sym, o.v, o.time = sym, float64(st.sum), st.end
-						handler(&o)
-					}
-					st.sum, st.end = 0, t-t%hour+hour
-				}
-				st.sum += vol
-			}
-			for range 2 * keys {
-				step()
-			}
-			perKey := float64(heapInUse()-base) / float64(keys)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				step()
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
-			b.ReportMetric(perKey, "B/key")
-			sink += n + len(state)
-		})
+				ks := keysOf(keys, dist)
+				runWindowBench(b, ks, 2*keys, func() (func(), func()) {
+					state := map[string]*slot{}
+					var o vwapOut
+					n := 0
+					handler := func(o *vwapOut) { n++ }
+					s := newWindowStream(ks, time.Microsecond)
+					hour := int64(time.Hour)
+					return func() {
+							ev := s.next()
+							sym, vol, t := ev.Fields[0].Str(), ev.Fields[2].Int(), ev.Fields[3].Time()
+							st := state[sym]
+							if st == nil {
+								st = &slot{}
+								state[strings.Clone(sym)] = st
+							}
+							if st.end <= t {
+								if st.sum >= 1e8 {
+									o.sym, o.v, o.time = sym, float64(st.sum), st.end
+									handler(&o)
+								}
+								st.sum, st.end = 0, t-t%hour+hour
+							}
+							st.sum += vol
+						}, func() {
+							sink += n + len(state)
+						}
+				})
+			})
+		}
 	}
 }
 
@@ -235,66 +381,67 @@ func BenchmarkWindowW9(b *testing.B) {
 	// ~500 events per key in a 24h window: a key every 24h/500, so an
 	// event every 24h/500/keys.
 	step := 24 * time.Hour / 500 / keys
-	b.Run("sliding_24h_median/keys=1000/engine", func(b *testing.B) {
+	warm := 2 * 500 * keys
+	b.Run("sliding_24h_median/keys=1000/uniform/engine", func(b *testing.B) {
 		benchEngine(b, func(p *Builder) {
 			p.Rule("median").From("Market").PartitionBy("sym").Window(Sliding(24*time.Hour)).
 				Emit("Median", Field{Name: "sym"}, Field{Name: "median", Expr: "percentile(px, 0.5)"})
-		}, keys, step, 2*500*keys)
+		}, keysOf(keys, "uniform"), step, warm)
 	})
-	b.Run("sliding_24h_median/keys=1000/baseline", func(b *testing.B) {
+	b.Run("sliding_24h_median/keys=1000/uniform/baseline", func(b *testing.B) {
 		// Per sensor: the window's events in arrival order (a ring of
 		// time and value) and its values sorted (insert and remove by
 		// binary search and memmove), the median read at rank.
+		type entry struct {
+			t int64
+			x float64
+		}
 		type slot struct {
-			t      []int64
-			x      []float64
+			ring   []entry
 			head   int
 			n      int
 			sorted []float64
 		}
-		base := heapInUse()
-		state := map[string]*slot{}
-		var o vwapOut
-		n := 0
-		handler := func(o *vwapOut) { n++ }
-		s := newWindowStream(keys, step)
-		d := int64(24 * time.Hour)
-		stepFn := func() {
-			ev := s.next()
-			sym, px, t := ev.Fields[0].Str(), ev.Fields[1].Float(), ev.Fields[3].Time()
-			st := state[sym]
-			if st == nil {
-				st = &slot{t: make([]int64, 1024), x: make([]float64, 1024), sorted: make([]float64, 0, 1024)}
-				state[strings.Clone(sym)] = st
-			}
-			for st.n > 0 && st.t[st.head]+d <= t {
-				x := st.x[st.head]
-				j := sort.SearchFloat64s(st.sorted, x)
-				st.sorted = slices.Delete(st.sorted, j, j+1)
-				st.head = (st.head + 1) & 1023
-				st.n--
-			}
-			i := (st.head + st.n) & 1023
-			st.t[i], st.x[i] = t, px
-			st.n++
-			j := sort.SearchFloat64s(st.sorted, px)
-			st.sorted = slices.Insert(st.sorted, j, px)
-			k := (len(st.sorted) + 1) / 2 // nearest rank of q = 0.5
-			o.sym, o.v, o.time = sym, st.sorted[k-1], t
-			handler(&o)
-		}
-		for range 2 * 500 * keys {
-			stepFn()
-		}
-		perKey := float64(heapInUse()-base) / float64(keys)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			stepFn()
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
-		b.ReportMetric(perKey, "B/key")
-		sink += n + len(state)
+		ks := keysOf(keys, "uniform")
+		runWindowBench(b, ks, warm, func() (func(), func()) {
+			state := map[string]*slot{}
+			var o vwapOut
+			n := 0
+			handler := func(o *vwapOut) { n++ }
+			s := newWindowStream(ks, step)
+			d := int64(24 * time.Hour)
+			return func() {
+					ev := s.next()
+					sym, px, t := ev.Fields[0].Str(), ev.Fields[1].Float(), ev.Fields[3].Time()
+					st := state[sym]
+					if st == nil {
+						st = &slot{}
+						state[strings.Clone(sym)] = st
+					}
+					for st.n > 0 && st.ring[st.head].t+d <= t {
+						x := st.ring[st.head].x
+						j := sort.SearchFloat64s(st.sorted, x)
+						st.sorted = slices.Delete(st.sorted, j, j+1)
+						st.head = (st.head + 1) & (len(st.ring) - 1)
+						st.n--
+					}
+					if st.n == len(st.ring) {
+						nr := make([]entry, max(4, 2*len(st.ring)))
+						for j := range st.n {
+							nr[j] = st.ring[(st.head+j)&(len(st.ring)-1)]
+						}
+						st.ring, st.head = nr, 0
+					}
+					st.ring[(st.head+st.n)&(len(st.ring)-1)] = entry{t, px}
+					st.n++
+					j := sort.SearchFloat64s(st.sorted, px)
+					st.sorted = slices.Insert(st.sorted, j, px)
+					k := (len(st.sorted) + 1) / 2 // nearest rank of q = 0.5
+					o.sym, o.v, o.time = sym, st.sorted[k-1], t
+					handler(&o)
+				}, func() {
+					sink += n + len(state)
+				}
+		})
 	})
 }

@@ -43,14 +43,19 @@ type keyedPlan struct {
 	aggs   *window.Aggs[event.Value]
 	args   []fieldProg // distinct aggregate arguments
 	num    []numCol    // Row.Num columns
-	keyCol []int       // Row.Key columns: the argument each hashes
-	valCol []int       // Row.Val columns: the argument each holds
-	reads  []aggRead   // how each aggregate's result reaches Frame.Vars
-	nVars  int
-	having *eval.Program
-	progs  []*eval.Program // emitted fields
-	keyVar []int           // per emitted field: the key it copies (Frame.Vars slot), or -1
-	widen  []bool
+	// numOnly: argument i is Num column i and nothing else (no Key, Val
+	// or presence columns), so it is evaluated straight into the row.
+	numOnly bool
+	keyCol  []int     // Row.Key columns: the argument each hashes
+	valCol  []int     // Row.Val columns: the argument each holds
+	reads   []aggRead // how each aggregate's result reaches Frame.Vars
+	nVars   int
+	having  *eval.Program
+	progs   []*eval.Program // emitted fields
+	keyVar  []int           // per emitted field: the key it copies (Frame.Vars slot), or -1
+	arith   []*eval.Arith   // per emitted field: its direct form, or nil
+	widen   []bool
+	strKey  int // the one key is this field of the source event (a string, unless nil), or -1
 
 	// Output rate limit (window and output operators); mode 0: none.
 	mode  OutputMode
@@ -58,10 +63,12 @@ type keyedPlan struct {
 }
 
 // fieldProg is an expression over the source event; slot >= 0 when it is a
-// plain field, read directly.
+// plain field, read directly; arith, when not nil, is its direct form
+// (px * vol), computed without the machine.
 type fieldProg struct {
-	prog *eval.Program
-	slot int
+	prog  *eval.Program
+	slot  int
+	arith *eval.Arith
 }
 
 // numCol is a Num column: an argument's value, or (presence) 1 when it is
@@ -297,12 +304,15 @@ func isIdent(s string) bool {
 // and its output rate limit (a filter rule with keys and no output only
 // checks its keys).
 func (c *compiler) compileOutputKeys(i int, st *ruleState) bool {
-	keys, _, _, ok := c.compileKeys(i, st)
+	keys, _, types, ok := c.compileKeys(i, st)
 	if !ok {
 		return false
 	}
 	if o := st.keyed.output; o != nil {
-		st.keyed.plan = &keyedPlan{rule: int32(i), keys: keys, mode: o.k.mode, every: int64(o.k.every)}
+		st.keyed.plan = &keyedPlan{rule: int32(i), keys: keys, mode: o.k.mode, every: int64(o.k.every), strKey: -1}
+		if len(keys) == 1 && keys[0].slot >= 0 && types[0].Kind == event.KindString {
+			st.keyed.plan.strKey = keys[0].slot
+		}
 	}
 	return true
 }
@@ -340,7 +350,10 @@ func (c *compiler) compileWindowRule(i int, st *ruleState) {
 	for _, kc := range c.consts {
 		out.Const(kc.name, kc.val)
 	}
-	plan := &keyedPlan{rule: int32(i), keys: keys, window: k.window.k.window}
+	plan := &keyedPlan{rule: int32(i), keys: keys, window: k.window.k.window, strKey: -1}
+	if len(keys) == 1 && keys[0].slot >= 0 && types[0].Kind == event.KindString {
+		plan.strKey = keys[0].slot
+	}
 	if h := k.having; h != nil {
 		p, err := eval.Compile(h.expr, out, eval.ExpectBool(), eval.Aggregates(env), eval.Clause("having"))
 		if err != nil {
@@ -372,6 +385,8 @@ func (c *compiler) compileWindowRule(i int, st *ruleState) {
 		}
 		plan.progs = append(plan.progs, p)
 		plan.keyVar = append(plan.keyVar, keyVarOf(f.Expr, names, c.consts))
+		a, _ := p.Arith()
+		plan.arith = append(plan.arith, a)
 		fields = append(fields, event.Field{Name: f.Name, Type: t})
 	}
 	if !ok {
@@ -438,7 +453,11 @@ func (c *compiler) planAggregates(plan *keyedPlan, st *ruleState, aggs []eval.Ag
 			return j
 		}
 		argIndex[src] = len(plan.args)
-		plan.args = append(plan.args, fieldProg{prog: p, slot: c.copySlot(st, src)})
+		fp := fieldProg{prog: p, slot: c.copySlot(st, src)}
+		if a, ok := p.Arith(); ok && fp.slot < 0 {
+			fp.arith = a
+		}
+		plan.args = append(plan.args, fp)
 		return len(plan.args) - 1
 	}
 	colIndex := map[string]int{}
@@ -510,12 +529,14 @@ func (c *compiler) planAggregates(plan *keyedPlan, st *ruleState, aggs []eval.Ag
 		plan.reads = append(plan.reads, rd)
 		plan.nVars = max(plan.nVars, a.Var+1)
 	}
-	for _, code := range numArgs {
+	plan.numOnly = len(plan.keyCol) == 0 && len(plan.valCol) == 0 && len(numArgs) == len(plan.args)
+	for c, code := range numArgs {
 		if code < 0 {
 			plan.num = append(plan.num, numCol{arg: -1 - code, presence: true})
 		} else {
 			plan.num = append(plan.num, numCol{arg: code})
 		}
+		plan.numOnly = plan.numOnly && code == c
 	}
 	aggsC, err := window.NewAggsFuncs(specs, window.ValFuncs[event.Value]{Equal: sameResult, Less: lessValue, Missing: event.Value.IsNil})
 	if err != nil {
@@ -572,7 +593,11 @@ func (p *keyedPlan) newWindow() (window.Window[event.Value], error) {
 	case WindowCount:
 		return window.NewCountTumbling(p.aggs, w.Count)
 	case WindowSlidingCount:
-		return window.NewCountSliding(p.aggs, w.Count)
+		cw, err := window.NewCountSliding(p.aggs, w.Count)
+		if err == nil {
+			cw.NoChanged() // every arrival emits: Changed is not read
+		}
+		return cw, err
 	case WindowSession:
 		return window.NewSession(p.aggs, int64(w.Gap))
 	}

@@ -183,6 +183,25 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	if id < 0 {
 		return
 	}
+	if p.numOnly {
+		// Each argument is one Num column: no copy of the values.
+		for c := range p.num {
+			op.row.Num[c] = numOf(m.evalField(&p.args[c], ev))
+		}
+	} else {
+		op.fillRow(ev)
+	}
+	ts := max(ev.Time, m.now)
+	op.cur = id
+	if err := op.state[id].win.Insert(ts, op.row, op); err != nil {
+		m.refuse(op, ev, ErrWindowTime)
+	}
+	op.settle(id)
+}
+
+// fillRow evaluates the aggregate arguments of ev into op.row.
+func (op *keyedOp) fillRow(ev *event.Event) {
+	p, m := op.p, op.m
 	for j := range p.args {
 		op.av[j] = m.evalField(&p.args[j], ev)
 	}
@@ -203,12 +222,6 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	for c, a := range p.valCol {
 		op.row.Val[c] = op.av[a]
 	}
-	ts := max(ev.Time, m.now)
-	op.cur = id
-	if err := op.state[id].win.Insert(ts, op.row, op); err != nil {
-		m.refuse(op, ev, ErrWindowTime)
-	}
-	op.settle(id)
 }
 
 // outputGate runs a filter rule's derived event d through its output node:
@@ -230,6 +243,9 @@ func (m *Matcher) outputGate(n *execNode, ev *event.Event, d *Derived) bool {
 func (m *Matcher) evalField(f *fieldProg, ev *event.Event) event.Value {
 	if f.slot >= 0 {
 		return ev.Fields[f.slot]
+	}
+	if f.arith != nil {
+		return f.arith.Eval(ev.Fields, nil)
 	}
 	return m.vm.Eval(f.prog, &m.frame)
 }
@@ -293,11 +309,19 @@ func hashString(s string) uint64 {
 // key is new; -1 if the rule refused the event.
 func (op *keyedOp) keyOf(ev *event.Event) int32 {
 	m := op.m
-	for j := range op.p.keys {
-		op.kv[j] = m.evalField(&op.p.keys[j], ev)
+	var h uint64
+	var id int32
+	if j := op.p.strKey; j >= 0 && ev.Fields[j].Kind() == event.KindString {
+		// One string key: hashed and compared as a string.
+		op.kv[0] = ev.Fields[j]
+		h, id = op.keys.findString(op.kv[0].Str())
+	} else {
+		for j := range op.p.keys {
+			op.kv[j] = m.evalField(&op.p.keys[j], ev)
+		}
+		h = op.keys.hash(op.kv)
+		id = op.keys.find(op.kv, h)
 	}
-	h := op.keys.hash(op.kv)
-	id := op.keys.find(op.kv, h)
 	if id >= 0 && !op.keys.dormant(id) {
 		return id
 	}
@@ -339,18 +363,26 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	}
 	m := op.m
 	vars := op.frame.Vars
-	copy(vars, op.keys.key(op.cur))
+	for j, v := range op.keys.key(op.cur) {
+		vars[j] = v // a loop: cheaper than copy's call for a key or two
+	}
 	for _, rd := range p.reads {
 		vars[rd.v] = readAggregate(r, rd)
 	}
 	if p.having != nil && !m.vm.EvalBool(p.having, &op.frame) {
 		return
 	}
-	d := m.derived(op.rule.ID, true)
+	// A result that goes straight out (no rate limit to keep it, no rule
+	// reading it) uses the rule's spare derived event, as a filter rule's
+	// does: nothing to recycle.
+	spare := p.mode == 0 && !m.exec[p.emit].queue
+	d := m.derived(op.rule.ID, !spare)
 	for i, prog := range p.progs {
 		var v event.Value
 		if j := p.keyVar[i]; j >= 0 {
 			v = vars[j] // a key: copied, not evaluated
+		} else if a := p.arith[i]; a != nil {
+			v = a.Eval(nil, vars)
 		} else {
 			v = m.vm.Eval(prog, &op.frame)
 		}
@@ -359,7 +391,10 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 		}
 		d.Event.Fields[i] = v
 	}
-	if op.gate(op.cur, d, r.Time) {
+	switch {
+	case spare:
+		m.emitSpare(op, d, r.Time)
+	case p.mode == 0 || op.gate(op.cur, d, r.Time):
 		m.emitKeyed(op, d, r.Time)
 	}
 }
@@ -450,9 +485,23 @@ func (m *Matcher) emitKeyed(op *keyedOp, d *Derived, t int64) {
 	}
 }
 
+// emitSpare is emitKeyed for the spare derived event of a rule whose
+// output no rule reads.
+func (m *Matcher) emitSpare(op *keyedOp, d *Derived, t int64) {
+	m.seq++
+	d.Event.Time, d.Event.Seq = t, m.seq
+	m.stats.Derived++
+	if subs := m.subs.derived[m.exec[op.p.emit].typ]; len(subs) > 0 {
+		m.deliver(subs, d)
+	}
+}
+
 // settle schedules key id's next deadline, or frees the key when its
 // windows are empty and its output state idle.
 func (op *keyedOp) settle(id int32) {
+	if op.p.window.Kind == WindowSlidingCount && op.outs == nil {
+		return // never a deadline, never empty after an event: nothing to do
+	}
 	m := op.m
 	st := &op.state[id]
 	due := int64(noDeadline)

@@ -131,6 +131,16 @@ func (a *Acc[V]) Reset() {
 // add adds a row in the add-only layout.
 func (a *Acc[V]) add(r *Row[V]) {
 	a.n++
+	if a.aggs.sumsOnly {
+		for _, g := range a.aggs.sums {
+			if s, x := &a.sc[g.slot], r.Num[g.arg]; finite(x) {
+				s.compensated(x)
+			} else {
+				s.nf.add(x)
+			}
+		}
+		return
+	}
 	first := a.n == 1
 	prog := a.aggs.prog
 	for k := range prog {
@@ -189,6 +199,16 @@ func (a *Acc[V]) addSliding(ev *eventRing[V]) {
 	j := ev.n - 1
 	i := ev.slot(j)
 	num := ev.num[i*a.aggs.wNum : (i+1)*a.aggs.wNum]
+	if a.aggs.sumsOnly {
+		for _, g := range a.aggs.sums {
+			if s, x := &a.sc[g.slot], num[g.arg]; finite(x) {
+				s.compensated(x)
+			} else {
+				s.nf.add(x)
+			}
+		}
+		return
+	}
 	prog := a.aggs.prog
 	for k := range prog {
 		g := &prog[k]
@@ -228,6 +248,20 @@ func (a *Acc[V]) removeOldest(ev *eventRing[V]) {
 	a.n--
 	i := ev.head
 	num := ev.num[i*a.aggs.wNum : (i+1)*a.aggs.wNum]
+	if a.aggs.sumsOnly {
+		for _, g := range a.aggs.sums {
+			s, x := &a.sc[g.slot], num[g.arg]
+			switch {
+			case !finite(x):
+				s.nf.remove(x)
+			case a.n <= s.nf.total():
+				s.a, s.b = 0, 0 // as below
+			default:
+				s.compensated(-x)
+			}
+		}
+		return
+	}
 	prog := a.aggs.prog
 	for k := range prog {
 		g := &prog[k]

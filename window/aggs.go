@@ -129,6 +129,17 @@ type Aggs[V any] struct {
 
 	nScalar, nVal, nMinMax, nDistinct, nPct, nVar, nValMM int
 	wNum, wKey, wVal                                      int // columns each Row must have
+
+	// sumsOnly: every aggregate is count, sum or avg (the commonest
+	// rules), so that the per-event loops run over sums alone, with no
+	// dispatch on the op.
+	sumsOnly bool
+	sums     []sumAgg // the sum and avg aggregates
+}
+
+// sumAgg is a sum or avg aggregate: its scalar slot and Num column.
+type sumAgg struct {
+	slot, arg int32
 }
 
 // agg is a compiled aggregate: its op, the column it reads, and where its
@@ -229,6 +240,9 @@ func NewAggsFuncs[V any](specs []AggSpec, f ValFuncs[V]) (*Aggs[V], error) {
 			g.slot = next(&a.nPct)
 		}
 		a.prog[i] = g
+		if sp.Op == OpSum || sp.Op == OpAvg {
+			a.sums = append(a.sums, sumAgg{slot: g.slot, arg: g.arg})
+		}
 		switch col {
 		case colNum:
 			a.wNum = max(a.wNum, sp.Arg+1)
@@ -238,6 +252,7 @@ func NewAggsFuncs[V any](specs []AggSpec, f ValFuncs[V]) (*Aggs[V], error) {
 			a.wVal = max(a.wVal, sp.Arg+1)
 		}
 	}
+	a.sumsOnly = a.nScalar == len(a.sums) && a.nVal == 0 && a.nDistinct == 0 && a.nPct == 0 && a.nValMM == 0
 	return a, nil
 }
 

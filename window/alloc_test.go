@@ -48,11 +48,12 @@ func TestAlloc_SteadyState(t *testing.T) {
 	const period = 2 * 3 * 4 * 5 * 7 * 1000 // multiple of every size, step, gap, length below
 	for _, c := range []struct {
 		specs []AggSpec
-		dense bool // time windows never empty: roaring containers stay
-		kinds []string
+		dense bool // a stream where time windows never empty
+		name  string
 	}{
-		{noDistinct, false, nil},
-		{allSpecs, true, []string{"sliding_10", "sliding_25", "sliding_count_5", "sliding_count_40"}},
+		{noDistinct, false, "no_distinct"},
+		{allSpecs, false, "all"},
+		{allSpecs, true, "all_dense"},
 	} {
 		aggs, err := testAggs(c.specs, intEqual)
 		if err != nil {
@@ -66,17 +67,8 @@ func TestAlloc_SteadyState(t *testing.T) {
 		ops = ops[:len(ops)-1] // no end of input between passes
 		span := ops[len(ops)-1].ts - ops[0].ts
 		shift := (span/period + 2) * period
-		if c.dense {
-			// Sliding windows need no alignment; passes follow each other
-			// without a gap, so the window never drains and the roaring
-			// container is never dropped (see TestAlloc_DistinctAddOnly).
-			shift = span + 1
-		}
 		for _, k := range kindCases() {
-			if c.kinds != nil && !slices.Contains(c.kinds, k.name) {
-				continue
-			}
-			t.Run(k.name+"/"+map[bool]string{false: "no_distinct", true: "all"}[c.dense], func(t *testing.T) {
+			t.Run(k.name+"/"+c.name, func(t *testing.T) {
 				w, err := k.build(aggs)
 				if err != nil {
 					t.Fatal(err)
@@ -102,34 +94,39 @@ func TestAlloc_SteadyState(t *testing.T) {
 	}
 }
 
-// TestAlloc_DistinctAddOnly bounds what count_distinct costs in add-only
-// windows: each window starts an empty roaring bitmap, so a few allocations
-// per closed window, none per event.
-func TestAlloc_DistinctAddOnly(t *testing.T) {
+// TestAlloc_Distinct guards count_distinct across windows: a tumbling
+// window that closes every 100 events and a sliding one that drains and
+// refills reuse their tables, allocating nothing once at working size.
+func TestAlloc_Distinct(t *testing.T) {
 	aggs, _ := NewAggs[int]([]AggSpec{{Op: OpCountDistinct}}, nil)
-	w, _ := NewTumbling(aggs, 100)
-	rng := rand.New(rand.NewPCG(23, 24))
-	sink := &readSink{}
-	var s Sink[int] = sink
-	row := Row[int]{Key: []uint64{0}}
-	ts := int64(0)
-	run := func() {
-		for range 10000 {
-			ts++
-			row.Key[0] = uint64(rng.IntN(1000))
-			if err := w.Insert(ts, row, s); err != nil {
-				t.Fatal(err)
+	tumbling, _ := NewTumbling(aggs, 100)
+	sliding, _ := NewSliding(aggs, 100)
+	for _, w := range []Window[int]{tumbling, sliding} {
+		rng := rand.New(rand.NewPCG(23, 24))
+		sink := &readSink{}
+		var s Sink[int] = sink
+		row := Row[int]{Key: []uint64{0}}
+		ts := int64(0)
+		run := func() {
+			for i := range 10000 {
+				ts++
+				if i%1000 == 0 {
+					ts += 1000 // the sliding window drains
+				}
+				row.Key[0] = uint64(rng.IntN(1000)) << uint(rng.IntN(40))
+				if err := w.Insert(ts, row, s); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-	}
-	run()
-	before := sink.n
-	allocs := testing.AllocsPerRun(1, run)
-	windows := float64(sink.n-before) / 2 // AllocsPerRun runs twice
-	perWindow := allocs / windows
-	t.Logf("count_distinct, tumbling 100 events a window: %.1f allocations per window, %.3f per event", perWindow, allocs/10000)
-	if perWindow > 16 {
-		t.Errorf("%.1f allocations per window", perWindow)
+		run()
+		before := sink.n
+		if allocs := testing.AllocsPerRun(1, run); allocs != 0 {
+			t.Errorf("%T: %v allocations in 10000 events", w, allocs)
+		}
+		if sink.n == before {
+			t.Errorf("%T: nothing emitted", w)
+		}
 	}
 }
 

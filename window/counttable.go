@@ -57,6 +57,13 @@ func (t *countTable) inc(k uint64) {
 	t.n++
 }
 
+// insert adds k with a count of one if it is absent.
+func (t *countTable) insert(k uint64) {
+	if t.find(k) < 0 {
+		t.inc(k)
+	}
+}
+
 // dec subtracts one from the count of k and reports whether k was present.
 func (t *countTable) dec(k uint64) bool {
 	i := t.find(k)

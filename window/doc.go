@@ -78,8 +78,8 @@
 // of values a float64 cannot hold exactly (AggSpec.Val: strings, times,
 // large integers, ordered by ValFuncs.Less). All are incremental:
 // per event O(1) amortized for count, sum, avg, var, stddev, first, last and
-// sliding min/max (monotonic deque); a binary search and a memmove within
-// one 2^16-key block for count_distinct (roaring bitmap); a binary search
+// sliding min/max (monotonic deque) and count_distinct (a hash table of
+// the keys' occurrences, expected O(1)); a binary search
 // and a memmove of at most PercentileExactMax values for exact percentile,
 // O(1) add and O(buckets) query for the sketch beyond.
 //
@@ -110,9 +110,6 @@
 //     holds PercentileExactMax/2 values or fewer. See Percentile.
 //
 // Allocation: in steady state (buffers grown to the working size) inserting
-// an event, expiring one and closing a window allocate nothing, except
-// count_distinct, whose roaring bitmap allocates when a 2^16-key block gets
-// its first key: for add-only windows about 11 allocations per window
-// (each window starts an empty bitmap), for sliding ones about 9 each time
-// the window drains and refills.
+// an event, expiring one and closing a window allocate nothing, for every
+// aggregate: count_distinct's hash table keeps its buffer across windows.
 package window

@@ -107,6 +107,9 @@ func (s *snapshot[V]) reset() {
 // the previous snapshot.
 func (s *snapshot[V]) update(a *Acc[V], ev *eventRing[V]) bool {
 	aggs := a.aggs
+	if aggs.sumsOnly {
+		return s.updateSums(a, ev)
+	}
 	changed := !s.valid
 	var ok, vok uint64
 	firstSeq, lastSeq := ev.seq0, ev.seq0+uint64(ev.n)-1
@@ -194,6 +197,39 @@ func (s *snapshot[V]) update(a *Acc[V], ev *eventRing[V]) bool {
 		num[i] = f
 	}
 	s.ok, s.vok, s.firstSeq, s.lastSeq, s.valid = ok, vok, firstSeq, lastSeq, true
+	return changed
+}
+
+// updateSums is update for aggregates that are all count, sum or avg.
+func (s *snapshot[V]) updateSums(a *Acc[V], ev *eventRing[V]) bool {
+	changed := !s.valid
+	var ok uint64
+	prog := a.aggs.prog
+	num := s.num[:len(prog)]
+	for i := range prog {
+		g, bit := &prog[i], uint64(1)<<i
+		f := float64(a.n)
+		if g.op != OpCount {
+			sc := &a.sc[g.slot]
+			k := sc.present(a.n)
+			if k == 0 {
+				changed = changed || s.ok&bit != 0
+				num[i] = 0
+				continue
+			}
+			f = sc.sum()
+			if g.op == OpAvg {
+				f /= float64(k)
+			}
+		}
+		ok |= bit
+		if s.ok&bit == 0 || !sameFloat(num[i], f) {
+			changed = true
+		}
+		num[i] = f
+	}
+	s.ok, s.vok, s.valid = ok, 0, true
+	s.firstSeq, s.lastSeq = ev.seq0, ev.seq0+uint64(ev.n)-1
 	return changed
 }
 

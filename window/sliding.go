@@ -138,12 +138,18 @@ func (s *snapshot[V]) sizeBytes() int { return 8*cap(s.num) + vSize[V]()*(cap(s.
 // CountSliding holds the last n events. It emits after every arrival, with
 // Start and End the times of the oldest and newest event and Time = End.
 type CountSliding[V any] struct {
-	acc  Acc[V]
-	ev   eventRing[V]
-	snap snapshot[V]
-	size int
-	now  int64
+	acc       Acc[V]
+	ev        eventRing[V]
+	snap      snapshot[V]
+	size      int
+	now       int64
+	noChanged bool
 }
+
+// NoChanged makes the window skip Result.Changed, which is then always
+// true: for callers that take every result, it spares comparing each
+// result with the previous one (results are then computed when read).
+func (w *CountSliding[V]) NoChanged() { w.noChanged = true }
 
 // NewCountSliding returns an empty window of the last n > 0 events.
 func NewCountSliding[V any](aggs *Aggs[V], n int) (*CountSliding[V], error) {
@@ -172,6 +178,12 @@ func (w *CountSliding[V]) Insert(ts int64, row Row[V], sink Sink[V]) error {
 	}
 	w.ev.push(aggs, ts, &row)
 	w.acc.addSliding(&w.ev)
+	if w.noChanged {
+		if sink != nil {
+			sink.Emit(Result[V]{Start: w.ev.frontTs(), End: ts, Time: ts, Changed: true, acc: &w.acc, ev: &w.ev})
+		}
+		return nil
+	}
 	changed := w.snap.update(&w.acc, &w.ev)
 	if sink != nil {
 		sink.Emit(Result[V]{Start: w.ev.frontTs(), End: ts, Time: ts, Changed: changed,

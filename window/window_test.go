@@ -127,6 +127,8 @@ func TestWindow_Reference(t *testing.T) {
 		{"all", allSpecs, intEqual},
 		{"exact", exactSpecs, intEqual},
 		{"count", []AggSpec{{Op: OpCount}}, nil},
+		// count, sum and avg alone take the loops over sums (Aggs.sumsOnly).
+		{"sums", []AggSpec{{Op: OpSum, Arg: 0}, {Op: OpCount}, {Op: OpAvg, Arg: 1}, {Op: OpAvg, Arg: 0}, {Op: OpSum, Arg: 1}}, nil},
 	}
 	configs := []struct {
 		name string
@@ -485,6 +487,49 @@ func TestWindow_SizeBytes(t *testing.T) {
 		}
 		if l, ok := w.(interface{ Len() int }); ok && (l.Len() == 0) != w.Empty() {
 			t.Errorf("%s: Len() %d but Empty() %v", k.name, l.Len(), w.Empty())
+		}
+	}
+}
+
+// recordSink keeps every result read in full.
+type recordSink struct {
+	got     []string
+	changed []bool
+}
+
+func (s *recordSink) Emit(r Result[int]) {
+	s.changed = append(s.changed, r.Changed)
+	line := fmt.Sprint(r.Start, r.End, r.Time, r.Count())
+	for i := range r.acc.aggs.Len() {
+		f, ok := r.Float(i)
+		v, vok := r.Value(i)
+		line += fmt.Sprint(" ", f, ok, v, vok)
+	}
+	s.got = append(s.got, line)
+}
+
+// TestWindow_CountSlidingNoChanged holds a CountSliding that skips
+// Changed to the same results as one that tracks it, Changed aside.
+func TestWindow_CountSlidingNoChanged(t *testing.T) {
+	for _, specs := range [][]AggSpec{allSpecs, {{Op: OpSum, Arg: 0}, {Op: OpCount}, {Op: OpAvg, Arg: 1}}} {
+		aggs, err := testAggs(specs, intEqual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := genStream(rand.New(rand.NewPCG(31, 32)), streamConfig{events: 500, grid: 10, maxStep: 5, advances: 0.2, special: true, missing: 0.2})
+		plain, _ := NewCountSliding(aggs, 7)
+		quick, _ := NewCountSliding(aggs, 7)
+		quick.NoChanged()
+		var a, b recordSink
+		replay(t, plain, ops, 0, &a)
+		replay(t, quick, ops, 0, &b)
+		if len(a.got) != len(b.got) || len(a.got) == 0 {
+			t.Fatalf("%d results, want %d", len(b.got), len(a.got))
+		}
+		for i := range a.got {
+			if b.got[i] != a.got[i] || !b.changed[i] {
+				t.Fatalf("result %d: %s (changed %v), want %s (changed true)", i, b.got[i], b.changed[i], a.got[i])
+			}
 		}
 	}
 }
