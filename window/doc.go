@@ -4,8 +4,9 @@
 // Stage: runtime state, below engine (imports flow cmd/cepctl -> lang ->
 // engine -> window).
 //
-// Imports: the standard library and github.com/RoaringBitmap/roaring/v2
-// only; never engine, lang or participle.
+// Imports: the standard library only (roaring, which the project may use,
+// is not needed at present: see Distinct); never engine, lang or
+// participle.
 //
 // Concurrency: nothing here is safe for concurrent use. A window, an Acc, a
 // Ring, a MonoDeque, a Distinct and a Percentile each belong to one
