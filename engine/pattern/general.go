@@ -93,8 +93,22 @@ type gCont func(s gState) []gFound
 // gLoop is one running loop invocation: a pending branch inside its body
 // (not in what follows the loop) could still grow it.
 type gLoop struct {
-	inRest      int
-	growPending bool
+	inRest int
+	// pending holds the traces of the pending branches inside the body.
+	pending [][]gTake
+}
+
+// mayGrow reports whether a pending branch of the loop holds all of part
+// (a loop part of this invocation, which began at trace index entryLen):
+// only such a branch can append iterations to it, as a pending branch
+// takes only events not seen yet.
+func (l *gLoop) mayGrow(part []gTake, entryLen int) bool {
+	for _, tr := range l.pending {
+		if len(tr)-entryLen >= len(part) && slices.Equal(tr[entryLen:entryLen+len(part)], part) {
+			return true
+		}
+	}
+	return false
 }
 
 // gStart is one start event of the partition and what was emitted of it.
@@ -176,7 +190,7 @@ func (g *general) pendingBranch(s gState) {
 	g.pendingHit = true
 	for _, l := range g.loops {
 		if l.inRest == 0 {
-			l.growPending = true
+			l.pending = append(l.pending, s.trace)
 		}
 	}
 }
@@ -550,7 +564,7 @@ func (g *general) loop(n *Node, el *Element, s gState, k gCont) []gFound {
 		if dropped {
 			continue
 		}
-		if greedy && len(rest(r)) == 0 && inv.growPending {
+		if greedy && len(rest(r)) == 0 && inv.mayGrow(loopPart(r), entryLen) {
 			wait = true // a pending iteration may still extend it
 		}
 		f := r.f

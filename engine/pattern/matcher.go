@@ -1227,22 +1227,28 @@ func (mt *Matcher) filtered(r, n int) (dropped, undecided bool) {
 // waits (the until or the end that completed r need not stop a loop
 // entered with ->>).
 func (mt *Matcher) mayGrow(k int, r *poolEntry) bool {
-	pr, lr, _ := mt.split(k, r.trace)
+	pr, lr, rr := mt.split(k, r.trace)
+	if len(rr) > 0 {
+		// The grown match would take its extra iterations before rr[0],
+		// and every live run has been offered every event up to r's last.
+		return false
+	}
 	for i := range mt.cur {
 		x := &mt.cur[i]
 		if x.complete || x.start != r.start || int(x.k) > k {
 			continue
 		}
 		tx := mt.trace(x.node)
+		// A live run takes only events after the current one, so it can
+		// grow r's loop only if it already holds all of r's loop part.
 		if int(x.k) < k {
-			if len(tx) <= len(pr) && slices.Equal(tx, pr[:len(tx)]) {
+			if len(lr) == 0 && slices.Equal(tx, pr) {
 				return true
 			}
 			continue
 		}
 		px, lx, _ := mt.split(k, tx)
-		n := min(len(lx), len(lr))
-		if slices.Equal(px, pr) && slices.Equal(lx[:n], lr[:n]) {
+		if slices.Equal(px, pr) && len(lx) >= len(lr) && slices.Equal(lx[:len(lr)], lr) {
 			return true
 		}
 	}

@@ -71,7 +71,7 @@ import (
 // reference, seeing the whole stream, need not wait for); and when every
 // rule has skip none, the same order overall. Also the late stream, and
 // Stats' invariant. engLaterStepAllowed lists the exceptions to the exact
-// step (-engine.strict drops the one for a known engine issue).
+// step.
 //
 // Minimizing a failure: write its rules and a last line "events: ..." (as
 // the failure prints them) to a file and run
@@ -829,8 +829,6 @@ func engCompareOutputs(p *lang.Program, want, got []eout) string {
 	return ""
 }
 
-var engineStrict = flag.Bool("engine.strict", false, "TestEngineDifferential: fail on the known engine issues too")
-
 // engLaterStepAllowed reports whether a skip none rule's matches may be
 // emitted later than the step the reference gives:
 //
@@ -839,30 +837,14 @@ var engineStrict = flag.Bool("engine.strict", false, "TestEngineDifferential: fa
 //     iterations are strict, but the last iteration may still grow inside
 //     (a loop or optional part under -> or ->>), so its step is only a
 //     lower bound;
-//   - any greedy loop (unless -engine.strict): a known engine issue. The
-//     greedy filter waits for live runs that cannot grow the match: in
-//     engine/pattern's mayGrow (flat patterns), runs that do not hold the
-//     match's loop part, and runs of a loop followed by later elements; in
-//     general.go, growPending counts every pending branch of the loop's
-//     body. A match then waits for within or the end of input
-//     (TestEngineDifferential_regressions; reported with a patch).
+//
+// Greedy loops once waited for live runs that could not grow the match (a
+// match then came out at within or the end of input); fixed in
+// engine/pattern (mayGrow, gLoop.mayGrow), and held here exactly
+// (TestEngineDifferential_regressions).
 func engLaterStepAllowed(r *lang.RuleInfo) bool {
-	tailGroup, inner := engGreedyPlaces(r.Pattern.Pattern, true)
-	return tailGroup || (inner || engHasGreedy(r.Pattern.Pattern)) && !*engineStrict
-}
-
-// engHasGreedy reports whether p has a greedy quantifier.
-func engHasGreedy(p *lang.Pattern) bool {
-	for _, seq := range p.Alts {
-		for _, st := range seq.Steps {
-			for _, f := range st.Term.Factors {
-				if f.Quant != nil && f.Quant.Mode == "!" || f.Group != nil && engHasGreedy(f.Group) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	tailGroup, _ := engGreedyPlaces(r.Pattern.Pattern, true)
+	return tailGroup
 }
 
 // engGreedyPlaces reports whether p has a greedy quantified group at its end
@@ -981,9 +963,8 @@ func TestEngineDifferential_case(t *testing.T) {
 }
 
 // TestEngineDifferential_regressions runs the failures the generator
-// found, minimized. The ones marked engine are known engine issues whose
-// symptom (a match emitted late) is tolerated unless -engine.strict; with
-// the flag they fail until the engine is fixed.
+// found, minimized. The ones marked engine were engine bugs (a greedy
+// match emitted late), fixed; they must now come out at the exact step.
 func TestEngineDifferential_regressions(t *testing.T) {
 	const decl = "event E { id: int, k: int, v: int, ts: time } time ts\n"
 	for _, tc := range []struct {
@@ -1035,11 +1016,11 @@ rule r
 				t.Fatal(err)
 			}
 			if d != "" {
-				known := ""
+				what := ""
 				if tc.engine {
-					known = " (a known engine issue)"
+					what = " (a fixed engine bug is back)"
 				}
-				t.Fatalf("the engine differs from the reference%s\n%s\nevents: %s\n%s", known, tc.rules, engFormatInputs(ins), d)
+				t.Fatalf("the engine differs from the reference%s\n%s\nevents: %s\n%s", what, tc.rules, engFormatInputs(ins), d)
 			}
 		})
 	}
