@@ -277,50 +277,9 @@ func pxOver100(r *Rule) {
 //   - engine_norule: events of a type no rule reads (validation, lateness,
 //     watermark, sequence, dispatch: the cost of admitting an event).
 func BenchmarkFilterRatio(b *testing.B) {
-	type out struct {
-		sym  string
-		px   float64
-		time int64
-	}
-	var o out
+	handEvs, kindEvs := marketEvents(ratioBatch), marketEvents(ratioBatch)
 	n := 0
-	handler := func(o *out) { n++ }
-	handEvs := marketEvents(ratioBatch)
-	handNow := t0
-	hand := ratioForm{"handwritten", func() {
-		for i := range handEvs {
-			ev := &handEvs[i]
-			handNow += int64(time.Microsecond)
-			ev.Fields[3] = event.TimeValue(handNow)
-			if ev.Fields[1].Float() > 100 {
-				o.sym, o.px, o.time = ev.Fields[0].Str(), ev.Fields[1].Float(), ev.Fields[3].Time()
-				handler(&o)
-			}
-		}
-	}}
-	kinds := []event.Kind{event.KindString, event.KindFloat, event.KindInt, event.KindTime}
-	kindEvs := marketEvents(ratioBatch)
-	kindNow := t0
-	checked := ratioForm{"kinds", func() {
-	events:
-		for i := range kindEvs {
-			ev := &kindEvs[i]
-			kindNow += int64(time.Microsecond)
-			ev.Fields[3] = event.TimeValue(kindNow)
-			if len(ev.Fields) != len(kinds) {
-				continue
-			}
-			for k, want := range kinds {
-				if ev.Fields[k].Kind() != want {
-					continue events
-				}
-			}
-			if ev.Fields[1].Float() > 100 {
-				o.sym, o.px, o.time = ev.Fields[0].Str(), ev.Fields[1].Float(), ev.Fields[3].Time()
-				handler(&o)
-			}
-		}
-	}}
+	hand, checked := filterLoops(func() []event.Event { return handEvs }, func() []event.Event { return kindEvs }, &n)
 	fn := filterMatcher(b, 0, func(r *Rule) {
 		r.WhereFunc("px_over_100", func(e *event.Event) bool { return e.Fields[1].Float() > 100 }).
 			Emit("Out", Field{Name: "sym"}, Field{Name: "px"})
@@ -437,36 +396,20 @@ func BenchmarkTimerQueueRatio(b *testing.B) {
 	}
 }
 
-// streamEvents is 1<<20 market events: a stream that does not fit in the
-// caches, so that each batch reads its events from memory, as a matcher
-// fed from a network or a decoder does. BENCHMARKS.md's limit for a field
-// filter (~7 ns/event) is measured so.
-const streamEvents = 1 << 20
-
-// BenchmarkFilterRatioStream is BenchmarkFilterRatio's handwritten,
-// kinds and engine forms over a stream of 1<<20 events each (its own, so
-// that no form reads events another has just brought into the cache),
-// ratioBatch events a batch, one batch after the other.
-func BenchmarkFilterRatioStream(b *testing.B) {
+// filterLoops returns the hand-written forms of the filter benchmarks,
+// each running over the batches its source returns: the loop, and the
+// loop that also checks the four field kinds first, as the engine must
+// for events built through the Go API. They count their outputs in n.
+func filterLoops(handNext, kindNext func() []event.Event, n *int) (hand, checked ratioForm) {
 	type out struct {
 		sym  string
 		px   float64
 		time int64
 	}
 	var o out
-	n := 0
-	handler := func(o *out) { n++ }
-	stream := func() func() []event.Event {
-		evs := marketEvents(streamEvents)
-		at := 0
-		return func() []event.Event {
-			batch := evs[at : at+ratioBatch]
-			at = (at + ratioBatch) % len(evs)
-			return batch
-		}
-	}
-	handNext, handNow := stream(), t0
-	hand := ratioForm{"handwritten", func() {
+	handler := func(o *out) { *n++ }
+	handNow, kindNow := t0, t0
+	hand = ratioForm{"handwritten", func() {
 		evs := handNext()
 		for i := range evs {
 			ev := &evs[i]
@@ -479,8 +422,7 @@ func BenchmarkFilterRatioStream(b *testing.B) {
 		}
 	}}
 	kinds := []event.Kind{event.KindString, event.KindFloat, event.KindInt, event.KindTime}
-	kindNext, kindNow := stream(), t0
-	checked := ratioForm{"kinds", func() {
+	checked = ratioForm{"kinds", func() {
 		evs := kindNext()
 	events:
 		for i := range evs {
@@ -501,6 +443,31 @@ func BenchmarkFilterRatioStream(b *testing.B) {
 			}
 		}
 	}}
+	return hand, checked
+}
+
+// streamEvents is 1<<20 market events: a stream that does not fit in the
+// caches, so that each batch reads its events from memory, as a matcher
+// fed from a network or a decoder does. BENCHMARKS.md's limit for a field
+// filter (~7 ns/event) is measured so.
+const streamEvents = 1 << 20
+
+// BenchmarkFilterRatioStream is BenchmarkFilterRatio's handwritten,
+// kinds and engine forms over a stream of 1<<20 events each (its own, so
+// that no form reads events another has just brought into the cache),
+// ratioBatch events a batch, one batch after the other.
+func BenchmarkFilterRatioStream(b *testing.B) {
+	stream := func() func() []event.Event {
+		evs := marketEvents(streamEvents)
+		at := 0
+		return func() []event.Event {
+			batch := evs[at : at+ratioBatch]
+			at = (at + ratioBatch) % len(evs)
+			return batch
+		}
+	}
+	n := 0
+	hand, checked := filterLoops(stream(), stream(), &n)
 	m := filterMatcher(b, 0, pxOver100)
 	engNext, engNow := stream(), t0
 	eng := ratioForm{"engine", func() {
