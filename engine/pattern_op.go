@@ -23,9 +23,10 @@ import (
 // Deadline. Every key with a deadline holds an entry in the operators'
 // deadline queue, and one matcher timer stands for the earliest entry.
 // When it fires at T, the keys due at or before T are expired to T in
-// rule order, then key order (the order keys were born: first seen, or
-// seen again after being freed), so matches of one time step come out in
-// a fixed order. At Close every key's matcher is flushed (timers to the
+// rule order, then key order (the order keys were first seen: a key freed
+// and seen again keeps its place, as long as the key table keeps its
+// retired entry; one deleted to bound the table's memory is new when it
+// comes back), so matches of one time step come out in a fixed order. At Close every key's matcher is flushed (timers to the
 // end, greedy tails settled), rules in dependency order, so that the
 // matches of one pattern rule reach the pattern rules that read them
 // before those are flushed.
@@ -159,7 +160,8 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 		m.refusePattern(op, ev, ErrKeyLimit, m.cfg.MaxKeys)
 		return -1
 	}
-	if id >= 0 {
+	revived := id >= 0 // a retired key keeps its birth: its place among the keys
+	if revived {
 		op.keys.revive(id)
 	} else {
 		id = op.keys.insert(op.kv, h)
@@ -167,9 +169,11 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 			op.state = append(op.state, patternKey{due: noDeadline})
 		}
 	}
-	op.births++
 	st := &op.state[id]
-	st.birth = op.births
+	if !revived {
+		op.births++
+		st.birth = op.births
+	}
 	if n := len(op.idle); n > 0 {
 		st.mt = op.idle[n-1]
 		op.idle[n-1] = nil
