@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/cepengine/cep/engine/event"
-	"github.com/cepengine/cep/window"
 )
 
 // keyTable maps partition keys (a tuple of values) to dense ids, for the
@@ -25,7 +24,9 @@ import (
 // oldest dormant keys are deleted once live and dormant keys together
 // exceed the most keys ever live at once (at least 1024): dormant keys
 // never take more memory than the live ones did. Ids of deleted keys are
-// reused.
+// reused. Dormant keys are kept in a list, oldest retired first, linked
+// through their ids, so that retiring, reviving and deleting one costs a
+// few stores.
 //
 // Key identity: two keys are equal when every value has the same kind and
 // payload. Strings compare by bytes; floats by value, with -0 equal to +0
@@ -33,19 +34,21 @@ import (
 // a float are different keys even when equal in value (a key's type is
 // fixed at compile time, so they only meet in keys of type any).
 type keyTable struct {
-	width   int           // values per key
-	vals    []event.Value // key id i holds vals[i*width : (i+1)*width]
-	hashes  []uint64      // per key id
-	status  []keyStatus   // per key id
-	epoch   []uint32      // per key id: retirements, to tell stale queue entries
-	free    []int32       // ids of deleted keys
-	slots   []uint64      // 0 = empty, else the hash's top 32 bits << 32 | key id + 1; len is a power of two
-	retired window.Ring[retiredKey]
-	live    int
-	sleep   int // dormant keys
-	peak    int // most keys live at once
-	seed    maphash.Seed
-	seed64  uint64
+	width  int           // values per key
+	vals   []event.Value // key id i holds vals[i*width : (i+1)*width]
+	hashes []uint64      // per key id
+	status []keyStatus   // per key id
+	older  []int32       // per dormant key id: the key retired before it, or -1
+	newer  []int32       // per dormant key id: the key retired after it, or -1
+	oldest int32         // the dormant key retired first, or -1
+	newest int32         // the dormant key retired last, or -1
+	free   []int32       // ids of deleted keys
+	slots  []uint64      // 0 = empty, else the hash's top 32 bits << 32 | key id + 1; len is a power of two
+	live   int
+	sleep  int // dormant keys
+	peak   int // most keys live at once
+	seed   maphash.Seed
+	seed64 uint64
 }
 
 type keyStatus uint8
@@ -56,11 +59,6 @@ const (
 	keyDormant
 )
 
-type retiredKey struct {
-	id    int32
-	epoch uint32
-}
-
 // minDormant is how many dormant keys a table may keep even when it never
 // had as many live.
 const minDormant = 1024
@@ -70,6 +68,7 @@ func (t *keyTable) init(width int) {
 	t.seed = maphash.MakeSeed()
 	t.seed64 = maphash.String(t.seed, "cep")
 	t.slots = make([]uint64, 16)
+	t.oldest, t.newest = -1, -1
 }
 
 // Len returns the number of live keys.
@@ -83,7 +82,15 @@ func (t *keyTable) key(id int32) []event.Value {
 
 // hash hashes a key's values. Random per table (maphash's seed), so that
 // crafted keys cannot force collisions; results never depend on it.
+//
+// A key of one scalar value (not a string or list) takes hashScalar's one
+// multiply instead, as findScalar does.
 func (t *keyTable) hash(vals []event.Value) uint64 {
+	if len(vals) == 1 {
+		if k := vals[0].Kind(); k != event.KindString && k != event.KindList {
+			return t.hashScalar(k, payload(vals[0]))
+		}
+	}
 	h := t.seed64
 	for i := range vals {
 		h = mix64(h ^ t.hashValue(vals[i]))
@@ -206,6 +213,38 @@ func (t *keyTable) findString(s string) (uint64, int32) {
 	}
 }
 
+// hashScalar is the hash of a key of one scalar value of kind k and
+// payload p: a seeded multiply, whose high half (the slot's tag) mixes
+// every input bit, folded into the low half (the slot index). The multiply
+// is a bijection, so distinct ints never share a 64-bit hash.
+func (t *keyTable) hashScalar(k event.Kind, p uint64) uint64 {
+	x := (p ^ uint64(k)<<56 ^ t.seed64) * 0x9e3779b97f4a7c15
+	return x ^ x>>32
+}
+
+// findScalar is hash and find for a key of one int, time, duration or bool
+// value v, of payload p (payload(v)), without the loops and kind switches
+// of the general path: it returns the key's hash (the one hash gives) and
+// its id, or -1. Values of these kinds are equal keys exactly when they
+// are equal Go values (their payload and kind, no pointer), which floats
+// (-0, NaN) and strings are not.
+func (t *keyTable) findScalar(v event.Value, p uint64) (uint64, int32) {
+	h := t.hashScalar(v.Kind(), p)
+	mask := uint64(len(t.slots) - 1)
+	tag := h >> 32 << 32
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return h, -1
+		}
+		if e&^0xffffffff == tag {
+			if id := int32(uint32(e)) - 1; t.vals[id] == v {
+				return h, id
+			}
+		}
+	}
+}
+
 func (t *keyTable) equal(id int32, vals []event.Value) bool {
 	k := t.key(id)
 	for i := range vals {
@@ -229,7 +268,8 @@ func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
 		id = int32(len(t.hashes))
 		t.hashes = append(t.hashes, 0)
 		t.status = append(t.status, keyFree)
-		t.epoch = append(t.epoch, 0)
+		t.older = append(t.older, -1)
+		t.newer = append(t.newer, -1)
 		for range t.width {
 			t.vals = append(t.vals, event.Nil)
 		}
@@ -252,6 +292,7 @@ func (t *keyTable) dormant(id int32) bool { return t.status[id] == keyDormant }
 
 // revive makes a dormant key live again.
 func (t *keyTable) revive(id int32) {
+	t.unlink(id)
 	t.status[id] = keyLive
 	t.sleep--
 	t.live++
@@ -262,30 +303,39 @@ func (t *keyTable) revive(id int32) {
 // bound (see keyTable).
 func (t *keyTable) retire(id int32) {
 	t.status[id] = keyDormant
-	t.epoch[id]++
 	t.live--
 	t.sleep++
-	t.retired.PushBack(retiredKey{id, t.epoch[id]})
-	if n := t.retired.Len(); n > 2*t.sleep+64 {
-		// Most entries are stale (their keys came back): drop them, so
-		// that keys retired and revived forever do not grow the queue.
-		for range n {
-			if r := t.retired.PopFront(); t.status[r.id] == keyDormant && t.epoch[r.id] == r.epoch {
-				t.retired.PushBack(r)
-			}
-		}
+	t.older[id], t.newer[id] = t.newest, -1
+	if t.newest >= 0 {
+		t.newer[t.newest] = id
+	} else {
+		t.oldest = id
 	}
+	t.newest = id
 	t.trim()
+}
+
+// unlink takes dormant key id out of the list of dormant keys.
+func (t *keyTable) unlink(id int32) {
+	o, n := t.older[id], t.newer[id]
+	if o >= 0 {
+		t.newer[o] = n
+	} else {
+		t.oldest = n
+	}
+	if n >= 0 {
+		t.older[n] = o
+	} else {
+		t.newest = o
+	}
+	t.older[id], t.newer[id] = -1, -1
 }
 
 // trim deletes the oldest dormant keys while live and dormant keys exceed
 // the bound.
 func (t *keyTable) trim() {
-	for t.live+t.sleep > max(minDormant, t.peak) && t.retired.Len() > 0 {
-		r := t.retired.PopFront()
-		if t.status[r.id] == keyDormant && t.epoch[r.id] == r.epoch {
-			t.remove(r.id)
-		}
+	for t.live+t.sleep > max(minDormant, t.peak) && t.oldest >= 0 {
+		t.remove(t.oldest)
 	}
 }
 
@@ -315,6 +365,7 @@ func (t *keyTable) remove(id int32) {
 	for uint32(t.slots[i]) != uint32(id+1) {
 		i = (i + 1) & mask
 	}
+	t.unlink(id)
 	t.slots[i] = 0
 	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
 		home := t.hashes[uint32(t.slots[j])-1] & mask
@@ -349,7 +400,7 @@ func ownValue(v event.Value) event.Value {
 
 // sizeBytes estimates the table's heap bytes, interned strings included.
 func (t *keyTable) sizeBytes() int {
-	b := 24*cap(t.vals) + 8*cap(t.hashes) + 5*cap(t.status) + 4*cap(t.free) + 8*cap(t.slots) + 8*t.retired.Cap()
+	b := 24*cap(t.vals) + 8*cap(t.hashes) + cap(t.status) + 4*cap(t.older) + 4*cap(t.newer) + 4*cap(t.free) + 8*cap(t.slots)
 	for id, st := range t.status {
 		if st != keyFree {
 			for _, v := range t.key(int32(id)) {

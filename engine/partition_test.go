@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/cepengine/cep/engine/event"
 )
@@ -129,7 +130,7 @@ func TestKeyTable_allocs(t *testing.T) {
 }
 
 // TestKeyTable_retireQueueBounded: keys retired and revived forever do not
-// grow the queue of retired keys.
+// grow the list of dormant keys.
 func TestKeyTable_retireQueueBounded(t *testing.T) {
 	var tb keyTable
 	tb.init(1)
@@ -146,8 +147,15 @@ func TestKeyTable_retireQueueBounded(t *testing.T) {
 		}
 		tb.retire(id)
 	}
-	if n := tb.retired.Len(); n > 100 {
-		t.Errorf("%d entries in the retired queue for 10 keys", n)
+	n := 0
+	for id := tb.oldest; id >= 0; id = tb.newer[id] {
+		if !tb.dormant(id) {
+			t.Fatalf("key %d in the dormant list is not dormant", id)
+		}
+		n++
+	}
+	if n != tb.sleep || n > 10 {
+		t.Errorf("%d entries in the list of dormant keys, %d dormant keys", n, tb.sleep)
 	}
 }
 
@@ -178,5 +186,171 @@ func TestKeyTable_findString(t *testing.T) {
 	}
 	if _, id := tb.findString(""); id >= 0 {
 		t.Error("empty string found")
+	}
+}
+
+// TestKeyTable_findScalar holds the one-scalar-key lookup (findScalar, for
+// ints, times, durations and bools) against the general path (hash and
+// find: the same hash, the same id) and both against a Go map keyed by
+// (kind, value), over random keys of every scalar kind (ints near 0, negatives, the extremes, payloads shared by
+// several kinds, -0 and +0, NaNs) inserted, retired, revived and deleted.
+func TestKeyTable_findScalar(t *testing.T) {
+	type ref struct {
+		kind event.Kind
+		bits uint64
+	}
+	refOf := func(v event.Value) ref {
+		r := ref{kind: v.Kind()}
+		switch v.Kind() {
+		case event.KindInt:
+			r.bits = uint64(v.Int())
+		case event.KindTime:
+			r.bits = uint64(v.Time())
+		case event.KindDuration:
+			r.bits = uint64(v.Duration())
+		case event.KindBool:
+			if v.Bool() {
+				r.bits = 1
+			}
+		case event.KindFloat:
+			switch f := v.Float(); {
+			case math.IsNaN(f):
+				r.bits = 1 // every NaN one key
+			case f == 0:
+				r.bits = 0 // -0 == +0
+			default:
+				r.bits = math.Float64bits(f)
+			}
+		}
+		return r
+	}
+	extremes := []int64{0, -1, 1, math.MinInt64, math.MaxInt64, math.MinInt64 + 1, 1 << 32, -1 << 32}
+	value := func(rng *rand.Rand) event.Value {
+		var n int64
+		switch rng.IntN(4) {
+		case 0:
+			n = extremes[rng.IntN(len(extremes))]
+		case 1:
+			n = int64(rng.IntN(4000)) - 2000
+		case 2:
+			n = int64(rng.IntN(64)) << 32 // payloads equal in their low half
+		default:
+			n = int64(rng.Uint64())
+		}
+		switch rng.IntN(16) {
+		case 0:
+			return event.TimeValue(n)
+		case 1:
+			return event.DurationValue(time.Duration(n))
+		case 2:
+			return event.BoolValue(n&1 == 1)
+		case 3:
+			return event.FloatValue([]float64{0, math.Copysign(0, -1), math.NaN(), -math.NaN(), 1, -1, float64(n)}[rng.IntN(7)])
+		case 4:
+			return event.Nil
+		}
+		return event.IntValue(n)
+	}
+	for seed := range uint64(4) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var tb keyTable
+		tb.init(1)
+		type entry struct {
+			id   int32
+			live bool
+		}
+		model := map[ref]*entry{}
+		vals := make([]event.Value, 1)
+		for step := range 30000 {
+			v := value(rng)
+			vals[0] = v
+			h := tb.hash(vals)
+			id := tb.find(vals, h)
+			switch v.Kind() {
+			case event.KindInt, event.KindTime, event.KindDuration, event.KindBool:
+				fh, fid := tb.findScalar(v, payload(v))
+				if fh != h {
+					t.Fatalf("seed %d step %d: %v: hash %x, want hash's %x", seed, step, v, fh, h)
+				}
+				if fid != id {
+					t.Fatalf("seed %d step %d: %v: id %d, want find's %d", seed, step, v, fid, id)
+				}
+			}
+			e := model[refOf(v)]
+			switch {
+			case e == nil && id >= 0:
+				t.Fatalf("seed %d step %d: %v found (id %d), never inserted", seed, step, v, id)
+			case e != nil && e.live && (id != e.id || tb.dormant(id)):
+				t.Fatalf("seed %d step %d: live %v: id %d, want %d", seed, step, v, id, e.id)
+			case e != nil && !e.live && id >= 0 && id != e.id:
+				t.Fatalf("seed %d step %d: dormant %v: id %d, want %d", seed, step, v, id, e.id)
+			}
+			if id >= 0 && refOf(tb.key(id)[0]) != refOf(v) {
+				t.Fatalf("seed %d step %d: %v found key %v", seed, step, v, tb.key(id)[0])
+			}
+			switch {
+			case e != nil && e.live:
+				if rng.IntN(2) == 0 {
+					tb.retire(id)
+					e.live = false
+				}
+			case id >= 0:
+				tb.revive(id)
+				e.live = true
+			default:
+				model[refOf(v)] = &entry{id: tb.insert(vals, h), live: true}
+			}
+		}
+		if len(model) < 5000 {
+			t.Fatalf("seed %d: only %d distinct keys", seed, len(model))
+		}
+	}
+}
+
+// TestKeyTable_findScalarTagCollisions: keys whose hashes share the slot's
+// tag (found by a birthday search under the table's seed) are told apart
+// by their values, in either order of insertion. The pairs share their
+// home slot in a new table (16 slots) too, so that one probes the other.
+func TestKeyTable_findScalarTagCollisions(t *testing.T) {
+	var tb keyTable
+	tb.init(1)
+	seen := map[uint64]event.Value{}
+	var pairs [][2]event.Value
+	for i := int64(1); len(pairs) < 8 && i < 1<<22; i++ {
+		// Small negatives, payloads that differ only in their high half,
+		// and the same payloads as times.
+		for _, v := range []event.Value{event.IntValue(-i), event.IntValue(i << 32), event.TimeValue(i << 32), event.TimeValue(-i)} {
+			h := tb.hashScalar(v.Kind(), payload(v))
+			tagSlot := h>>32<<32 | h&15
+			if w, ok := seen[tagSlot]; ok {
+				pairs = append(pairs, [2]event.Value{w, v})
+				continue
+			}
+			seen[tagSlot] = v
+		}
+	}
+	if len(pairs) < 8 {
+		t.Fatalf("only %d tag collisions found", len(pairs))
+	}
+	for _, p := range pairs {
+		for _, order := range [][2]event.Value{p, {p[1], p[0]}} {
+			var tb2 keyTable
+			tb2.init(1)
+			tb2.seed64 = tb.seed64 // the same hashes, so the same tags
+			first, second := order[0], order[1]
+			h, _ := tb2.findScalar(first, payload(first))
+			id1 := tb2.insert([]event.Value{first}, h)
+			h, id := tb2.findScalar(second, payload(second))
+			if id >= 0 {
+				t.Fatalf("%v: found %v's id %d (their tags are equal)", second, first, id1)
+			}
+			id2 := tb2.insert([]event.Value{second}, h)
+			if _, id := tb2.findScalar(first, payload(first)); id != id1 {
+				t.Fatalf("%v: id %d, want %d", first, id, id1)
+			}
+			if _, id := tb2.findScalar(second, payload(second)); id != id2 {
+				t.Fatalf("%v: id %d, want %d", second, id, id2)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/cepengine/cep/engine/eval"
 	"github.com/cepengine/cep/engine/event"
 	"github.com/cepengine/cep/engine/pattern"
 )
@@ -68,7 +69,8 @@ type patternOp struct {
 	tfree  []*Derived           // recycled timeout events
 	shift  event.Event          // an event behind the current step, at the step's time
 	rerr   RefusedError
-	cnt    *countEmit // a counting rule's frame (pattern_count.go), nil otherwise
+	cnt    *countEmit    // a counting rule's frame (pattern_count.go), nil otherwise
+	arith  []*eval.Arith // per emitted field: its direct form (a key, a constant, one + - * /), or nil
 }
 
 // patternKey is the state of one key of a pattern operator.
@@ -95,6 +97,12 @@ func (rt *patternRuntime) init(m *Matcher) {
 		op.shared = pattern.NewShared(p.pat)
 		op.kv = make([]event.Value, p.nKeys)
 		op.emit = op.emitMatch
+		op.arith = make([]*eval.Arith, len(p.progs))
+		for i, prog := range p.progs {
+			if a, ok := prog.Arith(); ok {
+				op.arith[i] = a
+			}
+		}
 		if p.count {
 			op.cnt, op.emit = newCountEmit(p), op.emitCount
 		}
@@ -119,12 +127,7 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 	op := m.patterns.ops[n.pat.index]
 	m.frame.Current = ev
 	m.bound[0] = ev
-	keys := op.p.keys[ev.Type]
-	for j := range keys {
-		op.kv[j] = m.evalField(&keys[j], ev)
-	}
-	h := op.keys.hash(op.kv)
-	id := op.keys.find(op.kv, h)
+	h, id := op.keyOf(ev)
 	if id < 0 || op.keys.dormant(id) {
 		if id = op.born(ev, h, id); id < 0 {
 			return
@@ -140,7 +143,9 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		in = &op.shift
 	}
 	err := op.state[id].mt.Process(in)
-	op.shift = event.Event{}
+	if in != ev {
+		op.shift = event.Event{}
+	}
 	if err != nil {
 		limit := m.cfg.MaxPartials
 		if limit <= 0 {
@@ -149,6 +154,35 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		m.refusePattern(op, ev, ErrPartialLimit, limit)
 	}
 	op.settle(id)
+}
+
+// keyOf keys ev (into op.kv) and returns the key's hash and id (live or
+// dormant), or -1 if the key is new. The common key, one field of the
+// event, is looked up by its kind without the general path's loops.
+func (op *patternOp) keyOf(ev *event.Event) (uint64, int32) {
+	keys := op.p.keys[ev.Type]
+	if len(keys) == 1 && keys[0].slot >= 0 {
+		v := ev.Fields[keys[0].slot]
+		op.kv[0] = v
+		switch v.Kind() {
+		case event.KindInt:
+			return op.keys.findScalar(v, uint64(v.Int()))
+		case event.KindTime:
+			return op.keys.findScalar(v, uint64(v.Time()))
+		case event.KindString:
+			return op.keys.findString(v.Str())
+		case event.KindDuration:
+			return op.keys.findScalar(v, uint64(v.Duration()))
+		case event.KindBool:
+			return op.keys.findScalar(v, payload(v))
+		}
+	}
+	m := op.m
+	for j := range keys {
+		op.kv[j] = m.evalField(&keys[j], ev)
+	}
+	h := op.keys.hash(op.kv)
+	return h, op.keys.find(op.kv, h)
 }
 
 // born makes the key of ev (op.kv, hash h; id its retired entry or -1)
@@ -193,11 +227,11 @@ func (op *patternOp) settle(id int32) {
 		op.schedule(id)
 		return
 	}
-	op.schedule(id) // cancels a deadline, if one is left
 	if len(op.idle) < op.maxIdle() {
 		op.idle = append(op.idle, st.mt)
 	}
 	st.mt = nil
+	op.schedule(id) // cancels a deadline, if one is left (an idle matcher has none)
 	op.keys.retire(id)
 }
 
@@ -206,9 +240,21 @@ func (op *patternOp) settle(id int32) {
 func (op *patternOp) emitMatch(mc *pattern.Match) {
 	m := op.m
 	p := op.p
-	d := m.derived(op.rule.ID, true)
+	n := &m.exec[p.emit]
+	// Without a rule to read it, the event is done with when delivered:
+	// the rule's spare one serves every match.
+	d := m.derived(op.rule.ID, n.queue)
+	var cur []event.Value
+	if mc.Frame.Current != nil {
+		cur = mc.Frame.Current.Fields
+	}
 	for i, prog := range p.progs {
-		v := m.vm.Eval(prog, mc.Frame)
+		var v event.Value
+		if a := op.arith[i]; a != nil {
+			v = a.Eval(cur, mc.Frame.Vars)
+		} else {
+			v = m.vm.Eval(prog, mc.Frame)
+		}
 		if p.widen[i] && v.Kind() == event.KindInt {
 			v = event.FloatValue(v.Float())
 		}
@@ -221,17 +267,16 @@ func (op *patternOp) emitMatch(mc *pattern.Match) {
 		}
 		slices.SortFunc(d.Inputs, compareEvents)
 	}
-	n := &m.exec[p.emit]
 	m.seq++
 	d.Event.Time, d.Event.Seq = mc.Time, m.seq
 	m.stats.Derived++
-	if subs := m.subs.derived[n.typ]; len(subs) > 0 {
+	if h := m.subs.lone[n.typ]; h != nil {
+		h(d)
+	} else if subs := m.subs.derived[n.typ]; len(subs) > 0 {
 		m.deliver(subs, d)
 	}
 	if n.queue {
 		m.queue = append(m.queue, d)
-	} else {
-		m.recycle(d)
 	}
 }
 
