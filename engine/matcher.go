@@ -118,7 +118,8 @@ type typeInfo struct {
 	schema    *event.Schema
 	kinds     []event.Kind // the declared kind of each field
 	quads     []kindQuad   // kinds packed four to a word (kindQuads)
-	fastKinds bool         // exact, and 4 to 8 fields: quads are quad0 and quad1, the first and the last four
+	fastKinds bool         // exact, and 1 to 8 fields: see quad0, quad1, small
+	small     uintptr      // 1 to 3 fields: their count, and quad0 packs their kinds; 0: quad0 and quad1 are the first and the last four
 	quad0     uint32
 	quad1     uint32
 	lastAt    uintptr   // quad1's first field; 0: four fields, quad0 is all
@@ -143,8 +144,11 @@ func (ti *typeInfo) conforms(fields []event.Value) bool {
 	if len(fields) != len(ti.kinds) || !ti.exact {
 		return false
 	}
-	if ti.fastKinds { // 4 to 8 fields: the first four and the last four
+	if ti.fastKinds {
 		base := unsafe.Pointer(unsafe.SliceData(fields))
+		if ti.small != 0 {
+			return kindsBelow4(base, ti.small) == ti.quad0
+		}
 		return kindsAt(base, 0) == ti.quad0 && (ti.lastAt == 0 || kindsAt(base, ti.lastAt) == ti.quad1)
 	}
 	return ti.conformsLong(fields)
@@ -153,7 +157,14 @@ func (ti *typeInfo) conforms(fields []event.Value) bool {
 // setKinds sets the declared kinds and their packed forms.
 func (ti *typeInfo) setKinds(kinds []event.Kind) {
 	ti.kinds, ti.quads = kinds, kindQuads(kinds)
-	ti.fastKinds, ti.lastAt = false, 0
+	ti.fastKinds, ti.lastAt, ti.small = false, 0, 0
+	if n := len(kinds); n > 0 && n < 4 {
+		ti.fastKinds, ti.small = ti.exact, uintptr(n)
+		ti.quad0 = 0
+		for i, k := range kinds {
+			ti.quad0 |= uint32(k) << (8 * i)
+		}
+	}
 	if n := len(ti.quads); n > 0 && n <= 2 {
 		ti.fastKinds, ti.quad0, ti.quad1 = ti.exact, ti.quads[0].kinds, ti.quads[n-1].kinds
 		ti.lastAt = uintptr(ti.quads[n-1].at)
@@ -166,6 +177,20 @@ func kindsAt(base unsafe.Pointer, at uintptr) uint32 {
 	p := unsafe.Add(base, at*valueSize+kindOffset)
 	return uint32(*(*event.Kind)(p)) | uint32(*(*event.Kind)(unsafe.Add(p, valueSize)))<<8 |
 		uint32(*(*event.Kind)(unsafe.Add(p, 2*valueSize)))<<16 | uint32(*(*event.Kind)(unsafe.Add(p, 3*valueSize)))<<24
+}
+
+// kindsBelow4 packs the kinds of the first n values, n from 1 to 3, as
+// kindsAt packs four. The caller checks the bounds.
+func kindsBelow4(base unsafe.Pointer, n uintptr) uint32 {
+	p := unsafe.Add(base, kindOffset)
+	k := uint32(*(*event.Kind)(p))
+	if n > 1 {
+		k |= uint32(*(*event.Kind)(unsafe.Add(p, valueSize))) << 8
+	}
+	if n > 2 {
+		k |= uint32(*(*event.Kind)(unsafe.Add(p, 2*valueSize))) << 16
+	}
+	return k
 }
 
 // conformsLong is conforms for fewer than four or more than eight fields.
@@ -345,7 +370,12 @@ func (m *Matcher) process(ev *event.Event, pos *Pos) {
 	// time field (the compiler would not inline them).
 	if fields := ev.Fields; ti.fastKinds && len(fields) == len(ti.kinds) && ti.timeSlot >= 0 {
 		base := unsafe.Pointer(unsafe.SliceData(fields))
-		if kindsAt(base, 0) != ti.quad0 || ti.lastAt != 0 && kindsAt(base, ti.lastAt) != ti.quad1 {
+		if ti.small != 0 {
+			if kindsBelow4(base, ti.small) != ti.quad0 {
+				m.processSlow(ev, pos)
+				return
+			}
+		} else if kindsAt(base, 0) != ti.quad0 || ti.lastAt != 0 && kindsAt(base, ti.lastAt) != ti.quad1 {
 			m.processSlow(ev, pos)
 			return
 		}
