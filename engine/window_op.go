@@ -29,6 +29,18 @@ import (
 // first event since their state was last freed). So the results of one time
 // step come out in rule order, then key order, never in map order.
 //
+// A sliding time window (without an output rate limit) keeps its keys
+// out of that queue: every event it takes expires at its time plus the
+// window's length, so the operator's expiries come in arrival order, and
+// a FIFO of (expiry, key) per operator holds them in O(1) each, where a
+// key's next deadline (the expiry of its oldest event, set when the
+// previous one fires) would go to the queue's heap lane out of order, at
+// O(log n) cache misses. A FIFO entry is a wake-up: it is live while its
+// key's deadline is its time (the key's oldest event), stale once an
+// arrival has expired that event or the key was freed; stale entries are
+// skipped. The matcher timer stands for the earliest of the queue's and
+// the FIFOs' live entries, so it fires at the same instants as before.
+//
 // A derived event whose time is behind the current step (the expiry result
 // of a sliding window is stamped with its expiry instant but established
 // one nanosecond later, when no event of that instant can come) enters
@@ -89,7 +101,8 @@ const noDeadline = math.MinInt64
 
 // keyedRuntime is a matcher's state of every keyed operator.
 type keyedRuntime struct {
-	ops []*keyedOp // per keyedPlan.index
+	ops    []*keyedOp // per keyedPlan.index
+	expOps []*keyedOp // the ops with an expiry FIFO, in rule order
 	keyDeadlines
 }
 
@@ -124,6 +137,18 @@ type keyedOp struct {
 	births uint64
 	cur    int32 // key whose window is running (for Emit)
 
+	// A sliding time window without output rate limit: its keys'
+	// deadlines are in expiry, a ring (length a power of two) of expN
+	// entries from expHead, sorted by time (see the top of this file), not
+	// in the deadline queue. A ring, not a slice consumed from the front:
+	// it holds an entry per event in the windows, and a ring grows to at
+	// most twice that, where a slice compacted now and then holds up to
+	// four times as much.
+	expiring bool
+	expiry   []keyExpiry
+	expHead  int
+	expN     int
+
 	kv    []event.Value // key values of the current event
 	av    []event.Value // aggregate arguments of the current event
 	row   window.Row[event.Value]
@@ -136,6 +161,12 @@ type keyState struct {
 	birth uint64
 	qid   timerID
 	due   int64 // deadline in the queue, or noDeadline
+}
+
+// keyExpiry wakes key id at when, if that is still its deadline.
+type keyExpiry struct {
+	when int64
+	id   int32
 }
 
 type outState struct {
@@ -153,6 +184,10 @@ func (rt *keyedRuntime) init(m *Matcher) {
 	rt.node = g.keyed[0].node
 	for _, p := range g.keyed {
 		op := &keyedOp{p: p, m: m, rule: &g.rules[p.rule]}
+		op.expiring = p.window.Kind == WindowSliding && p.mode == 0
+		if op.expiring {
+			rt.expOps = append(rt.expOps, op)
+		}
 		op.keys.init(len(p.keys))
 		op.kv = make([]event.Value, len(p.keys))
 		op.av = make([]event.Value, len(p.args))
@@ -195,6 +230,10 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	op.cur = id
 	if err := op.state[id].win.Insert(ts, op.row, op); err != nil {
 		m.refuse(op, ev, ErrWindowTime)
+	} else if op.expiring {
+		// The event's deadline, as window.Sliding.NextDeadline gives it
+		// once the event is the oldest: just after it leaves.
+		op.pushExpiry(ts+int64(p.window.Size)+1, id)
 	}
 	op.settle(id)
 }
@@ -551,8 +590,66 @@ func (op *keyedOp) free(id int32) {
 	op.keys.retire(id)
 }
 
+// pushExpiry adds the expiry at when of an event of key id to the FIFO:
+// at its end when it is not earlier than the last entry (events reach the
+// windows in time order, the reorder buffer sees to it), else moved back
+// to its place by time, so that no order of arrivals can make an expiry
+// late.
+func (op *keyedOp) pushExpiry(when int64, id int32) {
+	mask := len(op.expiry) - 1
+	if op.expN > 0 {
+		if last := &op.expiry[(op.expHead+op.expN-1)&mask]; last.when == when && last.id == id {
+			return // the key's events of one instant leave together
+		}
+	}
+	if op.expN == len(op.expiry) {
+		op.growExpiry()
+		mask = len(op.expiry) - 1
+	}
+	i := op.expHead + op.expN
+	op.expN++
+	for ; i > op.expHead && op.expiry[(i-1)&mask].when > when; i-- {
+		op.expiry[i&mask] = op.expiry[(i-1)&mask]
+	}
+	op.expiry[i&mask] = keyExpiry{when: when, id: id}
+}
+
+// growExpiry doubles the ring, its entries in order from index 0.
+func (op *keyedOp) growExpiry() {
+	r := make([]keyExpiry, max(64, 2*len(op.expiry)))
+	mask := len(op.expiry) - 1
+	for i := range op.expN {
+		r[i] = op.expiry[(op.expHead+i)&mask]
+	}
+	op.expiry, op.expHead = r, 0
+}
+
+// frontExpiry returns the FIFO's first entry; expN > 0.
+func (op *keyedOp) frontExpiry() *keyExpiry { return &op.expiry[op.expHead] }
+
+// popExpiry drops the FIFO's first entry; expN > 0.
+func (op *keyedOp) popExpiry() {
+	op.expHead = (op.expHead + 1) & (len(op.expiry) - 1)
+	op.expN--
+}
+
+// nextExpiry drops the stale entries at the FIFO's front and returns the
+// time of the first live one.
+func (op *keyedOp) nextExpiry() (int64, bool) {
+	for op.expN > 0 {
+		e := op.frontExpiry()
+		if op.state[e.id].due == e.when {
+			return e.when, true
+		}
+		op.popExpiry()
+	}
+	return 0, false
+}
+
 // schedule sets key id's entry in the deadline queue to due (noDeadline:
-// none) and keeps the matcher timer at the queue's earliest entry.
+// none) and keeps the matcher timer at the queue's earliest entry. A key
+// of an operator with an expiry FIFO has its entries there already: only
+// its deadline changes.
 func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	st := &op.state[id]
 	if due == st.due {
@@ -560,6 +657,8 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	}
 	st.due = due
 	switch {
+	case op.expiring:
+		// Its wake-ups are in op.expiry already (see pushExpiry).
 	case due == noDeadline:
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
@@ -567,8 +666,36 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 		st.qid = rt.q.set(due, op.p.index, uint64(id))
 	}
 	if !rt.firing {
-		rt.sync(m)
+		rt.rearm(m)
 	}
+}
+
+// rearm keeps the matcher timer at the earliest live entry of the deadline
+// queue and the expiry FIFOs (keyDeadlines.sync, over both).
+func (rt *keyedRuntime) rearm(m *Matcher) {
+	t, ok := rt.q.peek()
+	for _, op := range rt.expOps {
+		if w, wok := op.nextExpiry(); wok && (!ok || w < t) {
+			t, ok = w, true
+		}
+	}
+	if !ok {
+		if rt.mtSet {
+			m.cancelTimer(rt.mt)
+			rt.mtSet = false
+		}
+		return
+	}
+	if rt.mtSet {
+		if rt.mtWhen == t {
+			return
+		}
+		if m.resetTimer(rt.mt, t) {
+			rt.mtWhen = t
+			return
+		}
+	}
+	rt.mt, rt.mtSet, rt.mtWhen = m.setTimer(t, rt.node, 0), true, t
 }
 
 // keyedFire advances every key due at or before now, in rule order, then
@@ -590,7 +717,19 @@ func (m *Matcher) keyedFire(now int64) {
 		st.qid, st.due = timerID{}, noDeadline
 		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
 	}
-	slices.SortFunc(rt.batch, compareDue)
+	for _, op := range rt.expOps {
+		for op.expN > 0 && op.frontExpiry().when <= now {
+			e := *op.frontExpiry()
+			op.popExpiry()
+			if st := &op.state[e.id]; st.due == e.when {
+				st.due = noDeadline // once, for its key's events of one instant
+				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: st.birth})
+			}
+		}
+	}
+	if len(rt.batch) > 1 {
+		slices.SortFunc(rt.batch, compareDue)
+	}
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
 		op.cur = b.id
@@ -605,7 +744,7 @@ func (m *Matcher) keyedFire(now int64) {
 		op.settle(b.id)
 	}
 	rt.firing = false
-	rt.sync(m)
+	rt.rearm(m)
 }
 
 // refuse records that a rule refused ev: counted, and delivered to the
@@ -627,7 +766,7 @@ func (m *Matcher) refuse(op *keyedOp, ev *event.Event, err error) {
 func (rt *keyedRuntime) sizeBytes() int {
 	b := 0
 	for _, op := range rt.ops {
-		b += op.keys.sizeBytes() + 48*cap(op.state) + 56*cap(op.outs) + 16*cap(op.pool)
+		b += op.keys.sizeBytes() + 48*cap(op.state) + 56*cap(op.outs) + 16*cap(op.pool) + 16*cap(op.expiry)
 		for i := range op.state {
 			if w := op.state[i].win; w != nil {
 				b += w.SizeBytes()
