@@ -193,6 +193,22 @@ func (t *keyTable) find(vals []event.Value, h uint64) int32 {
 	}
 }
 
+// findOne looks up a key of one value by the fast path of its kind: a
+// string by findString, an int, time, duration or bool by findScalar. ok
+// is false for the other kinds (float, nil, list), which take hash and
+// find. Each path hashes as hash does, so a table may mix them.
+func (t *keyTable) findOne(v event.Value) (h uint64, id int32, ok bool) {
+	switch v.Kind() {
+	case event.KindString:
+		h, id = t.findString(v.Str())
+	case event.KindInt, event.KindTime, event.KindDuration, event.KindBool:
+		h, id = t.findScalar(v, payload(v))
+	default:
+		return 0, -1, false
+	}
+	return h, id, true
+}
+
 // findString is hash and find for a key of one string value s, without
 // the loops and kind switches: it returns the key's hash (the one hash
 // gives) and its id, or -1.

@@ -162,19 +162,9 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 func (op *patternOp) keyOf(ev *event.Event) (uint64, int32) {
 	keys := op.p.keys[ev.Type]
 	if len(keys) == 1 && keys[0].slot >= 0 {
-		v := ev.Fields[keys[0].slot]
-		op.kv[0] = v
-		switch v.Kind() {
-		case event.KindInt:
-			return op.keys.findScalar(v, uint64(v.Int()))
-		case event.KindTime:
-			return op.keys.findScalar(v, uint64(v.Time()))
-		case event.KindString:
-			return op.keys.findString(v.Str())
-		case event.KindDuration:
-			return op.keys.findScalar(v, uint64(v.Duration()))
-		case event.KindBool:
-			return op.keys.findScalar(v, payload(v))
+		op.kv[0] = ev.Fields[keys[0].slot]
+		if h, id, ok := op.keys.findOne(op.kv[0]); ok {
+			return h, id
 		}
 	}
 	m := op.m

@@ -55,7 +55,7 @@ type keyedPlan struct {
 	keyVar  []int           // per emitted field: the key it copies (Frame.Vars slot), or -1
 	arith   []*eval.Arith   // per emitted field: its direct form, or nil
 	widen   []bool
-	strKey  int // the one key is this field of the source event (a string, unless nil), or -1
+	oneKey  int // the one key is this field of the source event, or -1 (keyTable.findOne)
 
 	// Output rate limit (window and output operators); mode 0: none.
 	mode  OutputMode
@@ -304,15 +304,12 @@ func isIdent(s string) bool {
 // and its output rate limit (a filter rule with keys and no output only
 // checks its keys).
 func (c *compiler) compileOutputKeys(i int, st *ruleState) bool {
-	keys, _, types, ok := c.compileKeys(i, st)
+	keys, _, _, ok := c.compileKeys(i, st)
 	if !ok {
 		return false
 	}
 	if o := st.keyed.output; o != nil {
-		st.keyed.plan = &keyedPlan{rule: int32(i), keys: keys, mode: o.k.mode, every: int64(o.k.every), strKey: -1}
-		if len(keys) == 1 && keys[0].slot >= 0 && types[0].Kind == event.KindString {
-			st.keyed.plan.strKey = keys[0].slot
-		}
+		st.keyed.plan = &keyedPlan{rule: int32(i), keys: keys, mode: o.k.mode, every: int64(o.k.every), oneKey: oneKey(keys)}
 	}
 	return true
 }
@@ -350,10 +347,7 @@ func (c *compiler) compileWindowRule(i int, st *ruleState) {
 	for _, kc := range c.consts {
 		out.Const(kc.name, kc.val)
 	}
-	plan := &keyedPlan{rule: int32(i), keys: keys, window: k.window.k.window, strKey: -1}
-	if len(keys) == 1 && keys[0].slot >= 0 && types[0].Kind == event.KindString {
-		plan.strKey = keys[0].slot
-	}
+	plan := &keyedPlan{rule: int32(i), keys: keys, window: k.window.k.window, oneKey: oneKey(keys)}
 	if h := k.having; h != nil {
 		p, err := eval.Compile(h.expr, out, eval.ExpectBool(), eval.Aggregates(env), eval.Clause("having"))
 		if err != nil {
@@ -679,4 +673,13 @@ func writeKeyed(b *strings.Builder, n *Node) {
 func (g *Graph) addKeyed(p *keyedPlan, rid, id, emit int32) {
 	p.index, p.rule, p.node, p.emit = int32(len(g.keyed)), rid, id, emit
 	g.keyed = append(g.keyed, p)
+}
+
+// oneKey is keyedPlan.oneKey: the slot of a partition key that is one plain
+// field, or -1.
+func oneKey(keys []fieldProg) int {
+	if len(keys) == 1 && keys[0].slot >= 0 {
+		return keys[0].slot
+	}
+	return -1
 }

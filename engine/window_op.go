@@ -350,11 +350,13 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 	m := op.m
 	var h uint64
 	var id int32
-	if j := op.p.strKey; j >= 0 && ev.Fields[j].Kind() == event.KindString {
-		// One string key: hashed and compared as a string.
+	ok := false
+	if j := op.p.oneKey; j >= 0 {
+		// One key, a field: the key table's path for its kind.
 		op.kv[0] = ev.Fields[j]
-		h, id = op.keys.findString(op.kv[0].Str())
-	} else {
+		h, id, ok = op.keys.findOne(op.kv[0])
+	}
+	if !ok {
 		for j := range op.p.keys {
 			op.kv[j] = m.evalField(&op.p.keys[j], ev)
 		}
