@@ -20,13 +20,16 @@ import (
 //
 // A key whose state is freed is retired, not deleted: it stays in the table,
 // dormant, with its interned values, so that a key that comes back (the
-// same keys in every tumbling window) is revived without allocating. The
-// oldest dormant keys are deleted once live and dormant keys together
-// exceed the most keys ever live at once (at least 1024): dormant keys
-// never take more memory than the live ones did. Ids of deleted keys are
-// reused. Dormant keys are kept in a list, oldest retired first, linked
-// through their ids, so that retiring, reviving and deleting one costs a
-// few stores.
+// same keys in every tumbling window) is revived without allocating. Up to
+// the most keys ever live at once (at least 1024) stay dormant: dormant
+// keys never take more memory than the live ones did. A key retired when
+// that many are dormant is deleted on the spot, while its entries are
+// still in the cache: deleting the oldest dormant key instead would cost
+// a key that churns (a million accounts, each idle most of the time)
+// half a dozen cache misses on an entry untouched for long. Ids of
+// deleted keys are reused, last freed first (warm). Dormant keys are
+// kept in a list, oldest retired first, linked through their ids, so that
+// retiring, reviving and deleting one costs a few stores.
 //
 // Key identity: two keys are equal when every value has the same kind and
 // payload. Strings compare by bytes; floats by value, with -0 equal to +0
@@ -299,7 +302,6 @@ func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
 	t.place(id, h)
 	t.live++
 	t.peak = max(t.peak, t.live)
-	t.trim()
 	return id
 }
 
@@ -315,11 +317,15 @@ func (t *keyTable) revive(id int32) {
 	t.peak = max(t.peak, t.live)
 }
 
-// retire makes key id dormant, deleting the oldest dormant keys beyond the
-// bound (see keyTable).
+// retire makes key id dormant, or deletes it when the table already keeps
+// as many dormant keys as it may (see keyTable).
 func (t *keyTable) retire(id int32) {
-	t.status[id] = keyDormant
 	t.live--
+	if t.sleep >= max(minDormant, t.peak) {
+		t.drop(id)
+		return
+	}
+	t.status[id] = keyDormant
 	t.sleep++
 	t.older[id], t.newer[id] = t.newest, -1
 	if t.newest >= 0 {
@@ -328,7 +334,6 @@ func (t *keyTable) retire(id int32) {
 		t.oldest = id
 	}
 	t.newest = id
-	t.trim()
 }
 
 // unlink takes dormant key id out of the list of dormant keys.
@@ -345,14 +350,6 @@ func (t *keyTable) unlink(id int32) {
 		t.newest = o
 	}
 	t.older[id], t.newer[id] = -1, -1
-}
-
-// trim deletes the oldest dormant keys while live and dormant keys exceed
-// the bound.
-func (t *keyTable) trim() {
-	for t.live+t.sleep > max(minDormant, t.peak) && t.oldest >= 0 {
-		t.remove(t.oldest)
-	}
 }
 
 func (t *keyTable) place(id int32, h uint64) {
@@ -373,15 +370,15 @@ func (t *keyTable) rehash(n int) {
 	}
 }
 
-// remove deletes dormant key id, shifting the entries after it back so
-// that no probe sequence breaks (no tombstones).
-func (t *keyTable) remove(id int32) {
+// drop deletes key id (not dormant, not counted as live), shifting the
+// entries after its slot back so that no probe sequence breaks (no
+// tombstones).
+func (t *keyTable) drop(id int32) {
 	mask := uint64(len(t.slots) - 1)
 	i := t.hashes[id] & mask
 	for uint32(t.slots[i]) != uint32(id+1) {
 		i = (i + 1) & mask
 	}
-	t.unlink(id)
 	t.slots[i] = 0
 	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
 		home := t.hashes[uint32(t.slots[j])-1] & mask
@@ -395,7 +392,6 @@ func (t *keyTable) remove(id int32) {
 	clear(t.key(id)) // drop references to the interned strings
 	t.status[id] = keyFree
 	t.free = append(t.free, id)
-	t.sleep--
 }
 
 // ownValue copies what a key must own: string bytes, list items.

@@ -62,6 +62,9 @@ type patternOp struct {
 	state  []patternKey       // per key id
 	idle   []*pattern.Matcher // matchers of freed keys, for reuse
 	shared *pattern.Shared    // the working memory all its matchers share
+	// flat runs every key of a simple-shaped pattern (pattern.Flat), nil
+	// otherwise: its keys keep a FlatPart (patternKey.fp) and no matcher.
+	flat   *pattern.Flat
 	births uint64
 	kv     []event.Value
 	emit   func(*pattern.Match)
@@ -75,7 +78,8 @@ type patternOp struct {
 
 // patternKey is the state of one key of a pattern operator.
 type patternKey struct {
-	mt    *pattern.Matcher // nil while the key is retired
+	mt    *pattern.Matcher // nil while the key is retired, and on the flat path
+	fp    pattern.FlatPart // the key's partial matches on the flat path
 	qid   timerID          // its deadline entry
 	due   int64            // its deadline, or noDeadline
 	birth uint64           // order of the key's birth (see the top of the file)
@@ -109,6 +113,16 @@ func (rt *patternRuntime) init(m *Matcher) {
 		if p.temit >= 0 {
 			op.tout = op.emitTimeout
 		}
+		// The events of a match are kept only for what reads them: an
+		// emit beyond the direct forms (which read the key and constants),
+		// or Explain.
+		noEvents := !m.cfg.Explain && !p.count
+		for _, a := range op.arith {
+			noEvents = noEvents && a != nil
+		}
+		if f, ok := pattern.NewFlat(p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout, NoEvents: noEvents}, op.emit); ok {
+			op.flat = f
+		}
 		rt.ops = append(rt.ops, op)
 	}
 }
@@ -129,6 +143,11 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 	m.bound[0] = ev
 	h, id := op.keyOf(ev)
 	if id < 0 || op.keys.dormant(id) {
+		if op.flat != nil && !op.flat.Starts(ev) {
+			// Nothing to hold: the key stays as it was (absent or
+			// retired), and a key is born at its first partial match.
+			return
+		}
 		if id = op.born(ev, h, id); id < 0 {
 			return
 		}
@@ -142,7 +161,12 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		op.shift.Time = m.now
 		in = &op.shift
 	}
-	err := op.state[id].mt.Process(in)
+	var err error
+	if op.flat != nil {
+		err = op.flat.Process(&op.state[id].fp, op.keys.key(id), in)
+	} else {
+		err = op.state[id].mt.Process(in)
+	}
 	if in != ev {
 		op.shift = event.Event{}
 	}
@@ -198,6 +222,9 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 		op.births++
 		st.birth = op.births
 	}
+	if op.flat != nil {
+		return id
+	}
 	if n := len(op.idle); n > 0 {
 		st.mt = op.idle[n-1]
 		op.idle[n-1] = nil
@@ -213,6 +240,13 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 // key when the matcher is idle.
 func (op *patternOp) settle(id int32) {
 	st := &op.state[id]
+	if op.flat != nil {
+		op.schedule(id)
+		if st.fp.Len() == 0 {
+			op.keys.retire(id)
+		}
+		return
+	}
 	if !st.mt.Idle() {
 		op.schedule(id)
 		return
@@ -333,7 +367,11 @@ func compareEvents(a, b *event.Event) int {
 func (op *patternOp) schedule(id int32) {
 	st := &op.state[id]
 	due := int64(noDeadline)
-	if st.mt != nil {
+	if op.flat != nil {
+		if t, ok := op.flat.Deadline(&st.fp); ok {
+			due = t
+		}
+	} else if st.mt != nil {
 		if t, ok := st.mt.Deadline(); ok {
 			due = t
 		}
@@ -377,7 +415,11 @@ func (m *Matcher) patternFire(now int64) {
 	slices.SortFunc(rt.batch, compareDue)
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
-		op.state[b.id].mt.Expire(now)
+		if op.flat != nil {
+			op.flat.Expire(&op.state[b.id].fp, op.keys.key(b.id), now)
+		} else {
+			op.state[b.id].mt.Expire(now)
+		}
 		op.settle(b.id)
 	}
 	rt.firing = false
@@ -396,10 +438,15 @@ func (m *Matcher) patternClose() {
 	slices.SortFunc(ops, func(a, b *patternOp) int { return a.p.rank - b.p.rank })
 	for _, op := range ops {
 		for id := range op.state {
-			if op.state[id].mt == nil {
+			st := &op.state[id]
+			switch {
+			case op.flat != nil && st.fp.Len() > 0:
+				op.flat.Flush(&st.fp, op.keys.key(int32(id)))
+			case st.mt != nil:
+				st.mt.Flush()
+			default:
 				continue
 			}
-			op.state[id].mt.Flush()
 			op.settle(int32(id))
 			m.flush()
 		}

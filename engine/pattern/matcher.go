@@ -33,6 +33,11 @@ type Config struct {
 	// run on one goroutine, and the emit and Timeout callbacks must not
 	// call another of them.
 	Shared *Shared
+	// NoEvents (Flat only) says that nothing reads the events of a match:
+	// emit reads only the partition key and constants. They are then
+	// neither copied nor bound: the Match has no alias bound and empty
+	// Elements, which saves a keyed followed-by most of its memory.
+	NoEvents bool
 }
 
 // Shared is working memory the matchers of one pattern may share
