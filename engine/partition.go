@@ -370,6 +370,12 @@ func (t *keyTable) rehash(n int) {
 	}
 }
 
+// delete deletes live key id.
+func (t *keyTable) delete(id int32) {
+	t.live--
+	t.drop(id)
+}
+
 // drop deletes key id (not dormant, not counted as live), shifting the
 // entries after its slot back so that no probe sequence breaks (no
 // tombstones).

@@ -148,3 +148,35 @@ func TestPattern_W4Allocs(t *testing.T) {
 		}
 	}
 }
+
+// TestPattern_keyBirth pins the order of matches that time completes at
+// one instant across keys: the order the keys were born, a key being born
+// at the first event that leaves it a partial match. bob's first event
+// starts nothing, so ann, whose first event starts a run, is born first,
+// though bob was seen first. On the flat path (skip past last) and on the
+// step automaton (skip to next) alike.
+func TestPattern_keyBirth(t *testing.T) {
+	for _, skip := range []pattern.SkipKind{pattern.SkipPastLast, pattern.SkipToNext} {
+		pm := followedBy(t, pattern.Relaxed, time.Minute)
+		pm.Spec.Elements[1].Negated, pm.Spec.Elements[1].Slot = true, -1
+		pm.Spec.Bound, pm.Aliases = 1, pm.Aliases[:1]
+		pm.Spec.Skip = skip
+		b := patternBuilder()
+		b.Rule("quiet").Match(pm).PartitionBy("user").Emit("Quiet", Field{Name: "user"})
+		m := mustBuild(t, b).NewMatcher(Config{})
+		var rec recorder
+		rec.attach(t, m)
+		for _, e := range []event.Event{
+			ev("bob", 5, 0),                                      // starts nothing: bob is not born
+			ev("ann", 1, time.Second), ev("bob", 1, time.Second), // ann is born, then bob
+			ev("cid", 9, 2*time.Minute),
+		} {
+			m.Process(&e)
+		}
+		m.Close()
+		want := "quiet Quiet@1m1s {user=\"ann\"}\nquiet Quiet@1m1s {user=\"bob\"}"
+		if got := rec.String(); got != want {
+			t.Fatalf("skip %v: got\n%s\nwant\n%s", skip, got, want)
+		}
+	}
+}

@@ -24,11 +24,13 @@ import (
 // Deadline. Every key with a deadline holds an entry in the operators'
 // deadline queue, and one matcher timer stands for the earliest entry.
 // When it fires at T, the keys due at or before T are expired to T in
-// rule order, then key order (the order keys were first seen: a key freed
-// and seen again keeps its place, as long as the key table keeps its
-// retired entry; one deleted to bound the table's memory is new when it
-// comes back), so matches of one time step come out in a fixed order. At Close every key's matcher is flushed (timers to the
-// end, greedy tails settled), rules in dependency order, so that the
+// rule order, then key order (the order keys were born: a key is born at
+// the first event that leaves it a partial match; a key freed and seen
+// again keeps its place, as long as the key table keeps its retired
+// entry; one deleted to bound the table's memory is new when it comes
+// back), so matches of one time step come out in a fixed order. At Close
+// every key's matcher is flushed (timers to the end, greedy tails
+// settled), rules in dependency order, so that the
 // matches of one pattern rule reach the pattern rules that read them
 // before those are flushed.
 //
@@ -64,16 +66,17 @@ type patternOp struct {
 	shared *pattern.Shared    // the working memory all its matchers share
 	// flat runs every key of a simple-shaped pattern (pattern.Flat), nil
 	// otherwise: its keys keep a FlatPart (patternKey.fp) and no matcher.
-	flat   *pattern.Flat
-	births uint64
-	kv     []event.Value
-	emit   func(*pattern.Match)
-	tout   func(*pattern.Match) // emitTimeout, nil without on timeout emit
-	tfree  []*Derived           // recycled timeout events
-	shift  event.Event          // an event behind the current step, at the step's time
-	rerr   RefusedError
-	cnt    *countEmit    // a counting rule's frame (pattern_count.go), nil otherwise
-	arith  []*eval.Arith // per emitted field: its direct form (a key, a constant, one + - * /), or nil
+	flat    *pattern.Flat
+	births  uint64
+	newborn int32 // the key born by the event being run, or -1
+	kv      []event.Value
+	emit    func(*pattern.Match)
+	tout    func(*pattern.Match) // emitTimeout, nil without on timeout emit
+	tfree   []*Derived           // recycled timeout events
+	shift   event.Event          // an event behind the current step, at the step's time
+	rerr    RefusedError
+	cnt     *countEmit    // a counting rule's frame (pattern_count.go), nil otherwise
+	arith   []*eval.Arith // per emitted field: its direct form (a key, a constant, one + - * /), or nil
 }
 
 // patternKey is the state of one key of a pattern operator.
@@ -96,7 +99,7 @@ func (rt *patternRuntime) init(m *Matcher) {
 	}
 	rt.node = g.patterns[0].node
 	for _, p := range g.patterns {
-		op := &patternOp{p: p, m: m, rule: &g.rules[p.rule]}
+		op := &patternOp{p: p, m: m, rule: &g.rules[p.rule], newborn: -1}
 		op.keys.init(p.nKeys)
 		op.shared = pattern.NewShared(p.pat)
 		op.kv = make([]event.Value, p.nKeys)
@@ -178,6 +181,7 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		m.refusePattern(op, ev, ErrPartialLimit, limit)
 	}
 	op.settle(id)
+	op.newborn = -1
 }
 
 // keyOf keys ev (into op.kv) and returns the key's hash and id (live or
@@ -221,6 +225,7 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 	if !revived {
 		op.births++
 		st.birth = op.births
+		op.newborn = id
 	}
 	if op.flat != nil {
 		return id
@@ -243,7 +248,7 @@ func (op *patternOp) settle(id int32) {
 	if op.flat != nil {
 		op.schedule(id)
 		if st.fp.Len() == 0 {
-			op.keys.retire(id)
+			op.free(id)
 		}
 		return
 	}
@@ -256,6 +261,17 @@ func (op *patternOp) settle(id int32) {
 	}
 	st.mt = nil
 	op.schedule(id) // cancels a deadline, if one is left (an idle matcher has none)
+	op.free(id)
+}
+
+// free retires idle key id, or deletes it when the event being run gave
+// it birth: a key is born at the first event that leaves it a partial
+// match (the order of keys, at the top of the file, is of those births).
+func (op *patternOp) free(id int32) {
+	if id == op.newborn {
+		op.keys.delete(id)
+		return
+	}
 	op.keys.retire(id)
 }
 
