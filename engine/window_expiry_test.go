@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -136,5 +137,92 @@ func TestWindow_expiryFIFO(t *testing.T) {
 	}
 	if got := expiries(op); fmt.Sprint(got) != fmt.Sprint(ref) {
 		t.Fatalf("ring of %d holds %d entries, want %d; first %v, want %v", len(op.expiry), len(got), len(ref), got[:4], ref[:4])
+	}
+}
+
+// TestWindow_deadlineFIFO holds the deadline FIFO of tumbling and hopping
+// windows (keyedOp.fifo) to the deadline queue it stands in for: random
+// rules over random streams with disorder within and beyond the
+// lateness, many keys, chained rules; the output, line for line, and the
+// counters are the same.
+func TestWindow_deadlineFIFO(t *testing.T) {
+	for seed := uint64(1); seed <= 150; seed++ {
+		r := rand.New(rand.NewPCG(seed, 3))
+		size := time.Duration(1+r.IntN(8)) * time.Second
+		hopping := r.IntN(2) == 0
+		step := time.Duration(1+r.IntN(int(size/time.Second))) * time.Second
+		size2 := time.Duration(2+r.IntN(5)) * time.Second
+		build := func() *Builder {
+			b := marketBuilder()
+			win := Tumbling(size)
+			if hopping {
+				win = Hopping(size, step)
+			}
+			b.Rule("w").From("Trade").PartitionBy("sym").Window(win).
+				Emit("W", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"}, Field{Name: "v", Expr: "sum(px)"})
+			b.Rule("w2").From("W").PartitionBy("sym").Window(Tumbling(size2)).
+				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
+			return b
+		}
+		var evs []event.Event
+		tm := time.Duration(0)
+		for i := range 40 + r.IntN(200) {
+			tm += time.Duration(r.IntN(700)) * time.Millisecond
+			at := tm - time.Duration(r.IntN(3000))*time.Millisecond // some late beyond the 2s lateness
+			evs = append(evs, trade(fmt.Sprint("k", r.IntN(1+int(seed%20))), float64(i), 1, at))
+		}
+		run := func(heap bool) (string, Stats, uint64) {
+			noKeyFIFO = heap
+			defer func() { noKeyFIFO = false }()
+			b := build()
+			m := mustBuild(t, b).NewMatcher(Config{})
+			rec := &recorder{}
+			rec.attach(t, m)
+			for i := range evs {
+				e := evs[i]
+				e.Fields = append([]event.Value(nil), e.Fields...)
+				m.Process(&e)
+			}
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return rec.String(), m.Stats(), m.keyed.q.seq
+		}
+		want, ws, _ := run(true)
+		got, gs, _ := run(false)
+		if got != want {
+			t.Fatalf("seed %d: the FIFO's output differs\n got:\n%s\nwant:\n%s", seed, got, want)
+		}
+		if gs.Derived != ws.Derived || gs.Late != ws.Late || gs.Processed != ws.Processed {
+			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
+		}
+	}
+}
+
+// TestWindow_deadlineFIFOFallback: a deadline earlier than the FIFO's last
+// entry (events reach windows in time order, so tumbling and hopping
+// windows do not make one; the FIFO must not depend on it) goes to the
+// deadline queue, and moving back to the FIFO cancels it there.
+func TestWindow_deadlineFIFOFallback(t *testing.T) {
+	b := marketBuilder()
+	b.Rule("w").From("Trade").PartitionBy("sym").Window(Tumbling(10*time.Second)).
+		Emit("W", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
+	m := mustBuild(t, b).NewMatcher(Config{})
+	for _, e := range []event.Event{trade("a", 1, 1, 0), trade("b", 1, 1, 0), trade("c", 1, 1, 5*time.Second)} {
+		m.Process(&e)
+	}
+	rt := &m.keyed
+	op := rt.ops[0]
+	if !op.fifo || rt.q.len() != 0 || op.expN != 2 {
+		t.Fatalf("fifo %v, %d in the queue, %d in the FIFO; want true, 0, 2", op.fifo, rt.q.len(), op.expN)
+	}
+	end := op.expiry[op.expHead].when
+	rt.schedule(m, op, 1, end-1) // before the FIFO's last entry
+	if rt.q.len() != 1 || op.expN != 2 || !rt.q.valid(op.state[1].qid) {
+		t.Fatalf("%d in the queue, %d in the FIFO; want 1, 2", rt.q.len(), op.expN)
+	}
+	rt.schedule(m, op, 1, end+1) // back to the FIFO
+	if rt.q.len() != 0 || op.expN != 3 {
+		t.Fatalf("%d in the queue, %d in the FIFO; want 0, 3", rt.q.len(), op.expN)
 	}
 }

@@ -125,6 +125,10 @@ func compareDue(a, b dueKey) int {
 	return 0
 }
 
+// noKeyFIFO keeps tumbling and hopping windows' deadlines in the deadline
+// queue (tests compare the two).
+var noKeyFIFO bool
+
 // keyedOp is one keyed operator's state in a matcher.
 type keyedOp struct {
 	p      *keyedPlan
@@ -145,6 +149,16 @@ type keyedOp struct {
 	// most twice that, where a slice compacted now and then holds up to
 	// four times as much.
 	expiring bool
+	// A tumbling or hopping window without output rate limit: a key's
+	// deadline goes to the expiry FIFO too when it is not earlier than
+	// the FIFO's last entry (the common case: the deadline is set by the
+	// key's first event in a window, and events come in time order),
+	// else to the deadline queue. A key then costs no timer slot, and
+	// setting and firing its deadline is O(1). The deadline changes once
+	// a window, so the FIFO holds about one entry a key. Not sessions:
+	// every event moves their deadline, and the FIFO would hold an entry
+	// per event of the last gap.
+	fifo     bool
 	expiry   []keyExpiry
 	expHead  int
 	expN     int
@@ -185,7 +199,11 @@ func (rt *keyedRuntime) init(m *Matcher) {
 	for _, p := range g.keyed {
 		op := &keyedOp{p: p, m: m, rule: &g.rules[p.rule]}
 		op.expiring = p.window.Kind == WindowSliding && p.mode == 0
-		if op.expiring {
+		switch p.window.Kind {
+		case WindowTumbling, WindowHopping:
+			op.fifo = p.mode == 0 && !noKeyFIFO
+		}
+		if op.expiring || op.fifo {
 			rt.expOps = append(rt.expOps, op)
 		}
 		op.keys.init(len(p.keys))
@@ -661,6 +679,10 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	switch {
 	case op.expiring:
 		// Its wake-ups are in op.expiry already (see pushExpiry).
+	case op.fifo && due != noDeadline && (op.expN == 0 || op.expiry[(op.expHead+op.expN-1)&(len(op.expiry)-1)].when <= due):
+		rt.q.cancel(st.qid)
+		st.qid = timerID{}
+		op.pushExpiry(due, id)
 	case due == noDeadline:
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
