@@ -158,10 +158,10 @@ type keyedOp struct {
 	// a window, so the FIFO holds about one entry a key. Not sessions:
 	// every event moves their deadline, and the FIFO would hold an entry
 	// per event of the last gap.
-	fifo     bool
-	expiry   []keyExpiry
-	expHead  int
-	expN     int
+	fifo    bool
+	expiry  []keyExpiry
+	expHead int
+	expN    int
 
 	kv    []event.Value // key values of the current event
 	av    []event.Value // aggregate arguments of the current event
