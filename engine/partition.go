@@ -3,6 +3,7 @@ package engine
 import (
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/cepengine/cep/engine/event"
@@ -39,19 +40,31 @@ import (
 type keyTable struct {
 	width  int           // values per key
 	vals   []event.Value // key id i holds vals[i*width : (i+1)*width]
-	hashes []uint64      // per key id
-	status []keyStatus   // per key id
-	older  []int32       // per dormant key id: the key retired before it, or -1
-	newer  []int32       // per dormant key id: the key retired after it, or -1
+	meta   []keyMeta     // per key id
 	oldest int32         // the dormant key retired first, or -1
 	newest int32         // the dormant key retired last, or -1
 	free   []int32       // ids of deleted keys
-	slots  []uint64      // 0 = empty, else the hash's top 32 bits << 32 | key id + 1; len is a power of two
+	// slots: 0 = empty, else the hash's top 32 bits << 32 | key id + 1;
+	// len is a power of two, 2^(64-shift). A key's home slot is its
+	// hash's top bits (h >> shift), which the slot holds: deleting one
+	// shifts the entries after it back without visiting their keys.
+	slots  []uint64
+	shift  uint
 	live   int
 	sleep  int // dormant keys
 	peak   int // most keys live at once
 	seed   maphash.Seed
 	seed64 uint64
+}
+
+// keyMeta is what the table keeps of a key beside its values, in one
+// place: a lookup, a retirement or a deletion touches one cache line of it.
+type keyMeta struct {
+	hash   uint64
+	older  int32 // dormant: the key retired before it, or -1
+	newer  int32 // dormant: the key retired after it, or -1
+	status keyStatus
+	kind   event.Kind // the kind of the key's first value
 }
 
 type keyStatus uint8
@@ -70,7 +83,7 @@ func (t *keyTable) init(width int) {
 	t.width = width
 	t.seed = maphash.MakeSeed()
 	t.seed64 = maphash.String(t.seed, "cep")
-	t.slots = make([]uint64, 16)
+	t.slots, t.shift = make([]uint64, 16), 60
 	t.oldest, t.newest = -1, -1
 }
 
@@ -181,7 +194,7 @@ func mix64(x uint64) uint64 {
 func (t *keyTable) find(vals []event.Value, h uint64) int32 {
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := h >> t.shift; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
 			return -1
@@ -219,7 +232,7 @@ func (t *keyTable) findString(s string) (uint64, int32) {
 	h := mix64(t.seed64 ^ (maphash.String(t.seed, s) ^ uint64(event.KindString)<<56))
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := h >> t.shift; ; i = (i + 1) & mask {
 		e := t.slots[i]
 		if e == 0 {
 			return h, -1
@@ -251,13 +264,16 @@ func (t *keyTable) findScalar(v event.Value, p uint64) (uint64, int32) {
 	h := t.hashScalar(v.Kind(), p)
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := h >> t.shift; ; i = (i + 1) & mask {
 		e := t.slots[i]
 		if e == 0 {
 			return h, -1
 		}
+		// hashScalar is a bijection of the payload for one kind: the
+		// hash and the kind are the key, and the key's meta (which its
+		// caller reads next) is compared instead of its values.
 		if e&^0xffffffff == tag {
-			if id := int32(uint32(e)) - 1; t.vals[id] == v {
+			if id := int32(uint32(e)) - 1; t.meta[id].hash == h && t.meta[id].kind == v.Kind() {
 				return h, id
 			}
 		}
@@ -284,17 +300,17 @@ func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
 		id = t.free[n-1]
 		t.free = t.free[:n-1]
 	} else {
-		id = int32(len(t.hashes))
-		t.hashes = append(t.hashes, 0)
-		t.status = append(t.status, keyFree)
-		t.older = append(t.older, -1)
-		t.newer = append(t.newer, -1)
+		id = int32(len(t.meta))
+		t.meta = append(t.meta, keyMeta{older: -1, newer: -1})
 		for range t.width {
 			t.vals = append(t.vals, event.Nil)
 		}
 	}
-	t.hashes[id] = h
-	t.status[id] = keyLive
+	t.meta[id].hash = h
+	t.meta[id].status = keyLive
+	if len(vals) > 0 {
+		t.meta[id].kind = vals[0].Kind()
+	}
 	k := t.key(id)
 	for i, v := range vals {
 		k[i] = ownValue(v)
@@ -306,12 +322,12 @@ func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
 }
 
 // dormant reports whether key id is retired (and may be revived).
-func (t *keyTable) dormant(id int32) bool { return t.status[id] == keyDormant }
+func (t *keyTable) dormant(id int32) bool { return t.meta[id].status == keyDormant }
 
 // revive makes a dormant key live again.
 func (t *keyTable) revive(id int32) {
 	t.unlink(id)
-	t.status[id] = keyLive
+	t.meta[id].status = keyLive
 	t.sleep--
 	t.live++
 	t.peak = max(t.peak, t.live)
@@ -325,11 +341,11 @@ func (t *keyTable) retire(id int32) {
 		t.drop(id)
 		return
 	}
-	t.status[id] = keyDormant
+	t.meta[id].status = keyDormant
 	t.sleep++
-	t.older[id], t.newer[id] = t.newest, -1
+	t.meta[id].older, t.meta[id].newer = t.newest, -1
 	if t.newest >= 0 {
-		t.newer[t.newest] = id
+		t.meta[t.newest].newer = id
 	} else {
 		t.oldest = id
 	}
@@ -338,23 +354,23 @@ func (t *keyTable) retire(id int32) {
 
 // unlink takes dormant key id out of the list of dormant keys.
 func (t *keyTable) unlink(id int32) {
-	o, n := t.older[id], t.newer[id]
+	o, n := t.meta[id].older, t.meta[id].newer
 	if o >= 0 {
-		t.newer[o] = n
+		t.meta[o].newer = n
 	} else {
 		t.oldest = n
 	}
 	if n >= 0 {
-		t.older[n] = o
+		t.meta[n].older = o
 	} else {
 		t.newest = o
 	}
-	t.older[id], t.newer[id] = -1, -1
+	t.meta[id].older, t.meta[id].newer = -1, -1
 }
 
 func (t *keyTable) place(id int32, h uint64) {
 	mask := uint64(len(t.slots) - 1)
-	i := h & mask
+	i := h >> t.shift
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
@@ -362,10 +378,10 @@ func (t *keyTable) place(id int32, h uint64) {
 }
 
 func (t *keyTable) rehash(n int) {
-	t.slots = make([]uint64, n)
-	for id, st := range t.status {
-		if st != keyFree {
-			t.place(int32(id), t.hashes[id])
+	t.slots, t.shift = make([]uint64, n), uint(64-bits.TrailingZeros(uint(n)))
+	for id := range t.meta {
+		if t.meta[id].status != keyFree {
+			t.place(int32(id), t.meta[id].hash)
 		}
 	}
 }
@@ -381,13 +397,13 @@ func (t *keyTable) delete(id int32) {
 // tombstones).
 func (t *keyTable) drop(id int32) {
 	mask := uint64(len(t.slots) - 1)
-	i := t.hashes[id] & mask
+	i := t.meta[id].hash >> t.shift
 	for uint32(t.slots[i]) != uint32(id+1) {
 		i = (i + 1) & mask
 	}
 	t.slots[i] = 0
 	for j := (i + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
-		home := t.hashes[uint32(t.slots[j])-1] & mask
+		home := t.slots[j] >> t.shift
 		// Move the entry at j into the hole at i if its home position is
 		// not in the cyclic range (i, j].
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
@@ -395,8 +411,10 @@ func (t *keyTable) drop(id int32) {
 			i = j
 		}
 	}
-	clear(t.key(id)) // drop references to the interned strings
-	t.status[id] = keyFree
+	if k := t.meta[id].kind; t.width != 1 || k == event.KindString || k == event.KindList {
+		clear(t.key(id)) // drop references to the interned strings
+	} // (a lone scalar refers to nothing: its values' cache line is spared)
+	t.meta[id].status = keyFree
 	t.free = append(t.free, id)
 }
 
@@ -418,9 +436,9 @@ func ownValue(v event.Value) event.Value {
 
 // sizeBytes estimates the table's heap bytes, interned strings included.
 func (t *keyTable) sizeBytes() int {
-	b := 24*cap(t.vals) + 8*cap(t.hashes) + cap(t.status) + 4*cap(t.older) + 4*cap(t.newer) + 4*cap(t.free) + 8*cap(t.slots)
-	for id, st := range t.status {
-		if st != keyFree {
+	b := 24*cap(t.vals) + 24*cap(t.meta) + 4*cap(t.free) + 8*cap(t.slots)
+	for id := range t.meta {
+		if t.meta[id].status != keyFree {
 			for _, v := range t.key(int32(id)) {
 				b += valueBytes(v)
 			}

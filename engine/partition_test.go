@@ -148,7 +148,7 @@ func TestKeyTable_retireQueueBounded(t *testing.T) {
 		tb.retire(id)
 	}
 	n := 0
-	for id := tb.oldest; id >= 0; id = tb.newer[id] {
+	for id := tb.oldest; id >= 0; id = tb.meta[id].newer {
 		if !tb.dormant(id) {
 			t.Fatalf("key %d in the dormant list is not dormant", id)
 		}

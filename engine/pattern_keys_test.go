@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -178,5 +179,66 @@ func TestPattern_keyBirth(t *testing.T) {
 		if got := rec.String(); got != want {
 			t.Fatalf("skip %v: got\n%s\nwant\n%s", skip, got, want)
 		}
+	}
+}
+
+// TestPattern_deadlineFIFO holds the flat path's expiry FIFO
+// (patternOp.exp) to the deadline queue it stands in for: a -> b within
+// and a -> not b within (whose matches time completes, in key order) over
+// random streams of a few to many keys, several runs a key; the output,
+// line for line, and the counters are the same, and the FIFO took keys.
+func TestPattern_deadlineFIFO(t *testing.T) {
+	strong := 0
+	for seed := uint64(1); seed <= 120; seed++ {
+		r := rand.New(rand.NewPCG(seed, 5))
+		trailing := r.IntN(2) == 0
+		within := time.Duration(1+r.IntN(20)) * time.Second
+		nkeys := 1 + r.IntN(30)
+		var evs []event.Event
+		tm := time.Duration(0)
+		for range 50 + r.IntN(300) {
+			tm += time.Duration(r.IntN(900)) * time.Millisecond
+			evs = append(evs, ev(fmt.Sprint("u", r.IntN(nkeys)), int64(1+r.IntN(3)), tm))
+		}
+		run := func(queue bool) (string, Stats, int) {
+			noKeyFIFO = queue
+			defer func() { noKeyFIFO = false }()
+			pm := followedBy(t, pattern.Relaxed, within)
+			if trailing {
+				pm.Spec.Elements[1].Negated, pm.Spec.Elements[1].Slot = true, -1
+				pm.Spec.Bound, pm.Aliases = 1, pm.Aliases[:1]
+			}
+			b := patternBuilder()
+			b.Rule("r").Match(pm).PartitionBy("user").Emit("Out", Field{Name: "user"})
+			m := mustBuild(t, b).NewMatcher(Config{})
+			var rec recorder
+			rec.attach(t, m)
+			pushed := 0
+			for i := range evs {
+				e := evs[i]
+				m.Process(&e)
+				if op := m.patterns.ops[0]; op.exp.n > 0 {
+					pushed++
+				}
+			}
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return rec.String(), m.Stats(), pushed
+		}
+		want, ws, _ := run(true)
+		got, gs, pushed := run(false)
+		if got != want {
+			t.Fatalf("seed %d: the FIFO's output differs\n got:\n%s\nwant:\n%s", seed, got, want)
+		}
+		if gs.Derived != ws.Derived || gs.Processed != ws.Processed || gs.Keys != ws.Keys {
+			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
+		}
+		if pushed > 0 && ws.Derived > 0 {
+			strong++
+		}
+	}
+	if strong < 100 {
+		t.Fatalf("only %d runs used the FIFO and matched: the test is too weak", strong)
 	}
 }

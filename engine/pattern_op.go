@@ -51,7 +51,8 @@ var ErrPartialLimit = errors.New("engine: partial match limit reached")
 
 // patternRuntime is a matcher's state of every pattern operator.
 type patternRuntime struct {
-	ops []*patternOp // per patternPlan.index
+	ops    []*patternOp // per patternPlan.index
+	expOps []*patternOp // the ops with an expiry FIFO, in rule order
 	keyDeadlines
 }
 
@@ -66,7 +67,13 @@ type patternOp struct {
 	shared *pattern.Shared    // the working memory all its matchers share
 	// flat runs every key of a simple-shaped pattern (pattern.Flat), nil
 	// otherwise: its keys keep a FlatPart (patternKey.fp) and no matcher.
-	flat    *pattern.Flat
+	flat *pattern.Flat
+	// On the flat path a key's deadline (its oldest run's within) goes to
+	// exp when it is not earlier than exp's last entry, as it is when a
+	// key's first run sets it (runs start in time order); else (the key's
+	// next run, once the first is done) to the deadline queue. A key with
+	// a pending run then costs no timer slot, and its expiry is O(1).
+	exp     expiryFIFO
 	births  uint64
 	newborn int32 // the key born by the event being run, or -1
 	kv      []event.Value
@@ -125,6 +132,9 @@ func (rt *patternRuntime) init(m *Matcher) {
 		}
 		if f, ok := pattern.NewFlat(p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout, NoEvents: noEvents}, op.emit); ok {
 			op.flat = f
+			if !noKeyFIFO {
+				rt.expOps = append(rt.expOps, op)
+			}
 		}
 		rt.ops = append(rt.ops, op)
 	}
@@ -398,6 +408,10 @@ func (op *patternOp) schedule(id int32) {
 	rt := &op.m.patterns
 	st.due = due
 	switch {
+	case op.flat != nil && !noKeyFIFO && due != noDeadline && op.exp.fits(due):
+		rt.q.cancel(st.qid)
+		st.qid = timerID{}
+		op.exp.push(due, id)
 	case due == noDeadline:
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
@@ -405,7 +419,7 @@ func (op *patternOp) schedule(id int32) {
 		st.qid = rt.q.set(due, op.p.index, uint64(id))
 	}
 	if !rt.firing {
-		rt.sync(op.m)
+		rt.rearm(op.m)
 	}
 }
 
@@ -428,7 +442,19 @@ func (m *Matcher) patternFire(now int64) {
 		st.qid, st.due = timerID{}, noDeadline
 		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
 	}
-	slices.SortFunc(rt.batch, compareDue)
+	for _, op := range rt.expOps {
+		for op.exp.n > 0 && op.exp.front().when <= now {
+			e := *op.exp.front()
+			op.exp.pop()
+			if st := &op.state[e.id]; st.due == e.when {
+				st.due = noDeadline
+				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: st.birth})
+			}
+		}
+	}
+	if len(rt.batch) > 1 {
+		slices.SortFunc(rt.batch, compareDue)
+	}
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
 		if op.flat != nil {
@@ -439,7 +465,26 @@ func (m *Matcher) patternFire(now int64) {
 		op.settle(b.id)
 	}
 	rt.firing = false
-	rt.sync(m)
+	rt.rearm(m)
+}
+
+// rearm keeps the matcher timer at the earliest live entry of the deadline
+// queue and the expiry FIFOs.
+func (rt *patternRuntime) rearm(m *Matcher) {
+	t, ok := rt.q.peek()
+	for _, op := range rt.expOps {
+		for op.exp.n > 0 {
+			e := op.exp.front()
+			if op.state[e.id].due == e.when {
+				if !ok || e.when < t {
+					t, ok = e.when, true
+				}
+				break
+			}
+			op.exp.pop()
+		}
+	}
+	rt.syncAt(m, t, ok)
 }
 
 // patternClose flushes every key's matcher at the end of input, rules in

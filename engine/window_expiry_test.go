@@ -59,7 +59,7 @@ func TestWindow_expiryTimers(t *testing.T) {
 					len(rec.lines), s.TimersSet, s.TimersDone, c.lines, c.set, c.fired)
 			}
 			for _, op := range m.keyed.ops {
-				if n := op.expN; n != 0 {
+				if n := op.exp.n; n != 0 {
 					t.Errorf("rule %s: %d expiries left after Close", op.rule.Name, n)
 				}
 			}
@@ -70,8 +70,8 @@ func TestWindow_expiryTimers(t *testing.T) {
 // expiries returns the entries of op's expiry FIFO in order.
 func expiries(op *keyedOp) []keyExpiry {
 	var r []keyExpiry
-	for i := range op.expN {
-		r = append(r, op.expiry[(op.expHead+i)&(len(op.expiry)-1)])
+	for i := range op.exp.n {
+		r = append(r, op.exp.ring[(op.exp.head+i)&(len(op.exp.ring)-1)])
 	}
 	return r
 }
@@ -86,7 +86,7 @@ func TestWindow_expiryFIFO(t *testing.T) {
 	for i := range op.state {
 		op.state[i].due = noDeadline
 	}
-	push := func(when int64, id int32) { op.pushExpiry(when, id) }
+	push := func(when int64, id int32) { op.exp.push(when, id) }
 	push(10, 0)
 	push(10, 0) // the same instant of the same key: one entry
 	push(20, 1)
@@ -100,15 +100,15 @@ func TestWindow_expiryFIFO(t *testing.T) {
 	}
 	// Key 3 is due at 20 (its entry at 5 is stale), key 2 at 15.
 	op.state[3].due, op.state[2].due = 20, 15
-	if w, ok := op.nextExpiry(); !ok || w != 15 || *op.frontExpiry() != (keyExpiry{15, 2}) {
+	if w, ok := op.nextExpiry(); !ok || w != 15 || *op.exp.front() != (keyExpiry{15, 2}) {
 		t.Fatalf("front %d %v at %v, want 15 at {15 2}", w, ok, expiries(op))
 	}
 	op.state[2].due = noDeadline
-	if w, ok := op.nextExpiry(); !ok || w != 20 || *op.frontExpiry() != (keyExpiry{20, 3}) {
+	if w, ok := op.nextExpiry(); !ok || w != 20 || *op.exp.front() != (keyExpiry{20, 3}) {
 		t.Fatalf("front %d %v at %v, want 20 at {20 3}", w, ok, expiries(op))
 	}
 	op.state[3].due = noDeadline
-	if w, ok := op.nextExpiry(); ok || op.expN != 0 {
+	if w, ok := op.nextExpiry(); ok || op.exp.n != 0 {
 		t.Fatalf("front %d %v, FIFO %v; want empty", w, ok, expiries(op))
 	}
 
@@ -131,12 +131,12 @@ func TestWindow_expiryFIFO(t *testing.T) {
 			ref = append(ref[:j], append([]keyExpiry{e}, ref[j:]...)...)
 		}
 		if i%3 == 0 && i < 3000 { // the FIFO grows in the second part
-			op.popExpiry()
+			op.exp.pop()
 			ref = ref[1:]
 		}
 	}
 	if got := expiries(op); fmt.Sprint(got) != fmt.Sprint(ref) {
-		t.Fatalf("ring of %d holds %d entries, want %d; first %v, want %v", len(op.expiry), len(got), len(ref), got[:4], ref[:4])
+		t.Fatalf("ring of %d holds %d entries, want %d; first %v, want %v", len(op.exp.ring), len(got), len(ref), got[:4], ref[:4])
 	}
 }
 
@@ -213,16 +213,16 @@ func TestWindow_deadlineFIFOFallback(t *testing.T) {
 	}
 	rt := &m.keyed
 	op := rt.ops[0]
-	if !op.fifo || rt.q.len() != 0 || op.expN != 2 {
-		t.Fatalf("fifo %v, %d in the queue, %d in the FIFO; want true, 0, 2", op.fifo, rt.q.len(), op.expN)
+	if !op.fifo || rt.q.len() != 0 || op.exp.n != 2 {
+		t.Fatalf("fifo %v, %d in the queue, %d in the FIFO; want true, 0, 2", op.fifo, rt.q.len(), op.exp.n)
 	}
-	end := op.expiry[op.expHead].when
+	end := op.exp.ring[op.exp.head].when
 	rt.schedule(m, op, 1, end-1) // before the FIFO's last entry
-	if rt.q.len() != 1 || op.expN != 2 || !rt.q.valid(op.state[1].qid) {
-		t.Fatalf("%d in the queue, %d in the FIFO; want 1, 2", rt.q.len(), op.expN)
+	if rt.q.len() != 1 || op.exp.n != 2 || !rt.q.valid(op.state[1].qid) {
+		t.Fatalf("%d in the queue, %d in the FIFO; want 1, 2", rt.q.len(), op.exp.n)
 	}
 	rt.schedule(m, op, 1, end+1) // back to the FIFO
-	if rt.q.len() != 0 || op.expN != 3 {
-		t.Fatalf("%d in the queue, %d in the FIFO; want 0, 3", rt.q.len(), op.expN)
+	if rt.q.len() != 0 || op.exp.n != 3 {
+		t.Fatalf("%d in the queue, %d in the FIFO; want 0, 3", rt.q.len(), op.exp.n)
 	}
 }

@@ -142,12 +142,8 @@ type keyedOp struct {
 	cur    int32 // key whose window is running (for Emit)
 
 	// A sliding time window without output rate limit: its keys'
-	// deadlines are in expiry, a ring (length a power of two) of expN
-	// entries from expHead, sorted by time (see the top of this file), not
-	// in the deadline queue. A ring, not a slice consumed from the front:
-	// it holds an entry per event in the windows, and a ring grows to at
-	// most twice that, where a slice compacted now and then holds up to
-	// four times as much.
+	// deadlines are in exp, an entry per event in the windows (see the top
+	// of this file), not in the deadline queue.
 	expiring bool
 	// A tumbling or hopping window without output rate limit: a key's
 	// deadline goes to the expiry FIFO too when it is not earlier than
@@ -158,10 +154,8 @@ type keyedOp struct {
 	// a window, so the FIFO holds about one entry a key. Not sessions:
 	// every event moves their deadline, and the FIFO would hold an entry
 	// per event of the last gap.
-	fifo    bool
-	expiry  []keyExpiry
-	expHead int
-	expN    int
+	fifo bool
+	exp  expiryFIFO
 
 	kv    []event.Value // key values of the current event
 	av    []event.Value // aggregate arguments of the current event
@@ -175,12 +169,6 @@ type keyState struct {
 	birth uint64
 	qid   timerID
 	due   int64 // deadline in the queue, or noDeadline
-}
-
-// keyExpiry wakes key id at when, if that is still its deadline.
-type keyExpiry struct {
-	when int64
-	id   int32
 }
 
 type outState struct {
@@ -251,7 +239,7 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	} else if op.expiring {
 		// The event's deadline, as window.Sliding.NextDeadline gives it
 		// once the event is the oldest: just after it leaves.
-		op.pushExpiry(ts+int64(p.window.Size)+1, id)
+		op.exp.push(ts+int64(p.window.Size)+1, id)
 	}
 	op.settle(id)
 }
@@ -610,58 +598,15 @@ func (op *keyedOp) free(id int32) {
 	op.keys.retire(id)
 }
 
-// pushExpiry adds the expiry at when of an event of key id to the FIFO:
-// at its end when it is not earlier than the last entry (events reach the
-// windows in time order, the reorder buffer sees to it), else moved back
-// to its place by time, so that no order of arrivals can make an expiry
-// late.
-func (op *keyedOp) pushExpiry(when int64, id int32) {
-	mask := len(op.expiry) - 1
-	if op.expN > 0 {
-		if last := &op.expiry[(op.expHead+op.expN-1)&mask]; last.when == when && last.id == id {
-			return // the key's events of one instant leave together
-		}
-	}
-	if op.expN == len(op.expiry) {
-		op.growExpiry()
-		mask = len(op.expiry) - 1
-	}
-	i := op.expHead + op.expN
-	op.expN++
-	for ; i > op.expHead && op.expiry[(i-1)&mask].when > when; i-- {
-		op.expiry[i&mask] = op.expiry[(i-1)&mask]
-	}
-	op.expiry[i&mask] = keyExpiry{when: when, id: id}
-}
-
-// growExpiry doubles the ring, its entries in order from index 0.
-func (op *keyedOp) growExpiry() {
-	r := make([]keyExpiry, max(64, 2*len(op.expiry)))
-	mask := len(op.expiry) - 1
-	for i := range op.expN {
-		r[i] = op.expiry[(op.expHead+i)&mask]
-	}
-	op.expiry, op.expHead = r, 0
-}
-
-// frontExpiry returns the FIFO's first entry; expN > 0.
-func (op *keyedOp) frontExpiry() *keyExpiry { return &op.expiry[op.expHead] }
-
-// popExpiry drops the FIFO's first entry; expN > 0.
-func (op *keyedOp) popExpiry() {
-	op.expHead = (op.expHead + 1) & (len(op.expiry) - 1)
-	op.expN--
-}
-
 // nextExpiry drops the stale entries at the FIFO's front and returns the
 // time of the first live one.
 func (op *keyedOp) nextExpiry() (int64, bool) {
-	for op.expN > 0 {
-		e := op.frontExpiry()
+	for op.exp.n > 0 {
+		e := op.exp.front()
 		if op.state[e.id].due == e.when {
 			return e.when, true
 		}
-		op.popExpiry()
+		op.exp.pop()
 	}
 	return 0, false
 }
@@ -678,11 +623,11 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	st.due = due
 	switch {
 	case op.expiring:
-		// Its wake-ups are in op.expiry already (see pushExpiry).
-	case op.fifo && due != noDeadline && (op.expN == 0 || op.expiry[(op.expHead+op.expN-1)&(len(op.expiry)-1)].when <= due):
+		// Its wake-ups are in op.exp already (see windowEvent).
+	case op.fifo && due != noDeadline && op.exp.fits(due):
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
-		op.pushExpiry(due, id)
+		op.exp.push(due, id)
 	case due == noDeadline:
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
@@ -703,23 +648,7 @@ func (rt *keyedRuntime) rearm(m *Matcher) {
 			t, ok = w, true
 		}
 	}
-	if !ok {
-		if rt.mtSet {
-			m.cancelTimer(rt.mt)
-			rt.mtSet = false
-		}
-		return
-	}
-	if rt.mtSet {
-		if rt.mtWhen == t {
-			return
-		}
-		if m.resetTimer(rt.mt, t) {
-			rt.mtWhen = t
-			return
-		}
-	}
-	rt.mt, rt.mtSet, rt.mtWhen = m.setTimer(t, rt.node, 0), true, t
+	rt.syncAt(m, t, ok)
 }
 
 // keyedFire advances every key due at or before now, in rule order, then
@@ -742,9 +671,9 @@ func (m *Matcher) keyedFire(now int64) {
 		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
 	}
 	for _, op := range rt.expOps {
-		for op.expN > 0 && op.frontExpiry().when <= now {
-			e := *op.frontExpiry()
-			op.popExpiry()
+		for op.exp.n > 0 && op.exp.front().when <= now {
+			e := *op.exp.front()
+			op.exp.pop()
 			if st := &op.state[e.id]; st.due == e.when {
 				st.due = noDeadline // once, for its key's events of one instant
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: st.birth})
@@ -790,7 +719,7 @@ func (m *Matcher) refuse(op *keyedOp, ev *event.Event, err error) {
 func (rt *keyedRuntime) sizeBytes() int {
 	b := 0
 	for _, op := range rt.ops {
-		b += op.keys.sizeBytes() + 48*cap(op.state) + 56*cap(op.outs) + 16*cap(op.pool) + 16*cap(op.expiry)
+		b += op.keys.sizeBytes() + 48*cap(op.state) + 56*cap(op.outs) + 16*cap(op.pool) + 16*cap(op.exp.ring)
 		for i := range op.state {
 			if w := op.state[i].win; w != nil {
 				b += w.SizeBytes()

@@ -16,11 +16,12 @@ import (
 // Matcher is a few hundred bytes and half a dozen heap objects (runs,
 // trace nodes, a ring of every event of the partition since its oldest
 // run, their fields), so an event at a cold key costs a dozen cache
-// misses. Here a partition is a FlatPart of 12 bytes that the caller
-// keeps beside its own per-key state; its runs live in one arena of the
-// pattern, linked in start order, each with its takes beside it; and only
-// the events a run took are copied, into an arena of event slots shared
-// by the runs that took them. An event a run takes and that completes it
+// misses. Here a partition is a FlatPart of 56 bytes that the caller
+// keeps beside its own per-key state, holding its oldest run (most
+// partitions have one at most: the key's state is then one cache line);
+// its other runs live in one arena of the pattern, linked in start order;
+// their takes in another; and only the events a run took are copied, into
+// an arena of event slots shared by the runs that took them. An event a run takes and that completes it
 // on the spot (W4's B) is never copied. Runs and slots are reused last
 // freed first, so their memory is warm: what a partition costs is its key,
 // its runs and the events they hold.
@@ -37,9 +38,10 @@ type Flat struct {
 	nel  int32 // elements a run takes (len(pl.elems))
 	tw   int32 // takes kept per run: nel, or 0 with Config.NoEvents
 
-	runs    []frun  // the run arena; index 0 is no run
-	takes   []int32 // run r's takes at [r*tw, r*tw+tw): slots, or curSlot
-	freeRun []int32
+	runs      []frun  // the run arena; index 0 is no run
+	takes     []int32 // take block b at [b*tw, b*tw+tw): slots, or curSlot
+	freeRun   []int32
+	freeTakes []int32
 
 	slots    []fslot       // the event arena; index 0 is no slot
 	vals     []event.Value // slot s's fields at [s*stride, s*stride+n)
@@ -59,22 +61,46 @@ type Flat struct {
 // partition; the caller keeps it (and must not copy a non-empty one
 // between calls: it names runs of the Flat).
 type FlatPart struct {
-	head, tail int32 // the runs, oldest start first, linked by frun.next
-	n          int32 // how many
+	first frun  // the oldest run, when n > 0; its next links the others
+	tail  int32 // the newest run in the arena; 0 when first is the only one
+	n     int32 // how many runs
 }
 
 // Len returns the number of live partial matches of the partition.
 func (pt *FlatPart) Len() int { return int(pt.n) }
 
 // frun is a partial match of the flat path (the simple path's srun).
+//
+// A run is named by a ref: firstRef for the partition's first run, an
+// arena index (> 0) for the others, 0 for none.
 type frun struct {
 	start  int64 // position of the first take
 	last   int64 // position of the last take
 	firstT int64 // time of the first take
 	time   int64 // time of the last take; the expiry for a trailing not
-	next   int32
+	next   int32 // the next run in the arena, or 0
 	k      int32 // next element; nel when complete
+	tk     int32 // its take block (Flat.takes); 0 with NoEvents
 	wait   bool  // complete, waiting for its trailing nots to expire
+}
+
+// firstRef names a partition's first run (FlatPart.first).
+const firstRef = -1
+
+// head returns the ref of pt's first run, or 0.
+func head(pt *FlatPart) int32 {
+	if pt.n > 0 {
+		return firstRef
+	}
+	return 0
+}
+
+// run returns the run r of pt names.
+func (f *Flat) run(pt *FlatPart, r int32) *frun {
+	if r == firstRef {
+		return &pt.first
+	}
+	return &f.runs[r]
 }
 
 // fslot is a copied event: its fields are in Flat.vals.
@@ -104,7 +130,7 @@ func NewFlat(p *Pattern, m *eval.Machine, cfg Config, emit func(*Match)) (*Flat,
 		f.tw = f.nel
 	}
 	f.runs = make([]frun, 1)
-	f.takes = make([]int32, f.tw)
+	f.takes = make([]int32, f.tw) // block 0 is no block
 	f.slots = make([]fslot, 1)
 	f.views = make([]event.Event, f.nel)
 	f.sc.init(p)
@@ -142,9 +168,8 @@ func (f *Flat) Process(pt *FlatPart, key []event.Value, ev *event.Event) error {
 	// The runs are updated in place: each stays or ends, in order.
 	lastK, acc, hit := int32(-1), false, false
 	prev := int32(0)
-	for r := pt.head; r != 0; {
-		run := &f.runs[r]
-		next := run.next
+	for r := head(pt); r != 0; {
+		run := f.run(pt, r)
 		if run.k < m || run.wait {
 			if run.k != lastK {
 				lastK = run.k
@@ -152,13 +177,12 @@ func (f *Flat) Process(pt *FlatPart, key []event.Value, ev *event.Event) error {
 				hit = !acc && len(pl.guards[run.k]) > 0 && f.notHit(pl.guards[run.k], ev)
 			}
 			if hit {
-				f.unlink(pt, prev, r)
-				r = next
+				r = f.unlink(pt, prev, r)
 				continue
 			}
 			if acc {
 				if f.tw > 0 {
-					f.takes[r*m+run.k] = curSlot
+					f.takes[run.tk*m+run.k] = curSlot
 					f.held = true
 				}
 				run.k++
@@ -166,7 +190,7 @@ func (f *Flat) Process(pt *FlatPart, key []event.Value, ev *event.Event) error {
 				run.wait = run.k == m && len(pl.guards[m]) > 0
 			}
 		}
-		prev, r = r, next
+		prev, r = r, run.next
 	}
 	overflow := false
 	if f.accepts(steps[pl.elems[0]].el, ev) {
@@ -174,19 +198,26 @@ func (f *Flat) Process(pt *FlatPart, key []event.Value, ev *event.Event) error {
 			f.stats.Dropped++
 			overflow = true
 		} else {
-			r := f.newRun()
-			f.runs[r] = frun{start: f.pos, last: f.pos, firstT: ev.Time, time: ev.Time, k: 1,
+			nr := frun{start: f.pos, last: f.pos, firstT: ev.Time, time: ev.Time, k: 1,
 				wait: m == 1 && len(pl.guards[1]) > 0}
 			if f.tw > 0 {
-				f.takes[r*m] = curSlot
+				nr.tk = f.newTakes()
+				f.takes[nr.tk*m] = curSlot
 				f.held = true
 			}
-			if pt.tail != 0 {
-				f.runs[pt.tail].next = r
-			} else {
-				pt.head = r
+			switch {
+			case pt.n == 0:
+				pt.first = nr
+			default:
+				r := f.newRun()
+				f.runs[r] = nr
+				if pt.tail != 0 {
+					f.runs[pt.tail].next = r
+				} else {
+					pt.first.next = r
+				}
+				pt.tail = r
 			}
-			pt.tail = r
 			pt.n++
 		}
 	}
@@ -215,10 +246,12 @@ func (f *Flat) Deadline(pt *FlatPart) (int64, bool) {
 	if f.p.within <= 0 {
 		return 0, false
 	}
-	for r := pt.head; r != 0; r = f.runs[r].next {
-		if run := &f.runs[r]; run.k < f.nel || run.wait {
+	for r := head(pt); r != 0; {
+		run := f.run(pt, r)
+		if run.k < f.nel || run.wait {
 			return run.firstT + f.p.within, true
 		}
+		r = run.next
 	}
 	return 0, false
 }
@@ -229,18 +262,16 @@ func (f *Flat) Deadline(pt *FlatPart) (int64, bool) {
 func (f *Flat) Flush(pt *FlatPart, key []event.Value) {
 	f.key = key
 	prev := int32(0)
-	for r := pt.head; r != 0; {
-		run := &f.runs[r]
-		next := run.next
+	for r := head(pt); r != 0; {
+		run := f.run(pt, r)
 		if run.k < f.nel {
-			f.unlink(pt, prev, r)
-			r = next
+			r = f.unlink(pt, prev, r)
 			continue
 		}
 		if run.wait {
 			run.wait, run.time = false, run.firstT+f.p.within
 		}
-		prev, r = r, next
+		prev, r = r, run.next
 	}
 	f.settle(pt)
 }
@@ -254,18 +285,16 @@ func (f *Flat) expire(pt *FlatPart, t int64) {
 	}
 	w := f.p.within
 	prev := int32(0)
-	for r := pt.head; r != 0; {
-		run := &f.runs[r]
-		next := run.next
+	for r := head(pt); r != 0; {
+		run := f.run(pt, r)
 		if d := run.firstT + w; d <= t && (run.k < f.nel || run.wait) {
 			if run.k < f.nel {
-				f.unlink(pt, prev, r)
-				r = next
+				r = f.unlink(pt, prev, r)
 				continue
 			}
 			run.wait, run.time = false, d
 		}
-		prev, r = r, next
+		prev, r = r, run.next
 	}
 	f.settle(pt)
 }
@@ -274,47 +303,56 @@ func (f *Flat) expire(pt *FlatPart, t int64) {
 // the runs each one skips past (skip past last: those that began at or
 // before its last take).
 func (f *Flat) settle(pt *FlatPart) {
-	for pt.head != 0 {
-		r := pt.head
-		run := &f.runs[r]
+	for pt.n > 0 {
+		run := &pt.first
 		if run.k < f.nel || run.wait {
 			return
 		}
-		f.send(r, run.time)
-		last := f.runs[r].last
-		f.unlink(pt, 0, r)
-		for pt.head != 0 && f.runs[pt.head].start <= last {
-			f.unlink(pt, 0, pt.head)
+		f.send(run.tk, run.time)
+		last := run.last
+		f.unlink(pt, 0, firstRef)
+		for pt.n > 0 && pt.first.start <= last {
+			f.unlink(pt, 0, firstRef)
 		}
 	}
 }
 
-// unlink removes run r (after prev, 0 when r is the head) from the
-// partition and frees it and its takes.
-func (f *Flat) unlink(pt *FlatPart, prev, r int32) {
-	next := f.runs[r].next
-	if prev == 0 {
-		pt.head = next
-	} else {
-		f.runs[prev].next = next
-	}
-	if pt.tail == r {
-		pt.tail = prev
-	}
-	pt.n--
-	if f.tw == 0 {
-		f.freeRun = append(f.freeRun, r)
-		return
-	}
-	base := r * f.nel
-	for j := range f.runs[r].k {
-		if s := f.takes[base+j]; s > 0 {
-			if f.slots[s].refs--; f.slots[s].refs == 0 {
-				f.freeSlot = append(f.freeSlot, s)
+// unlink removes run r (after the run prev, 0 when r is the first) from
+// the partition, frees it and its takes, and returns the ref of the run
+// that followed it (the first's successor becomes the first: firstRef).
+func (f *Flat) unlink(pt *FlatPart, prev, r int32) int32 {
+	run := f.run(pt, r)
+	if f.tw > 0 {
+		base := run.tk * f.nel
+		for j := range run.k {
+			if s := f.takes[base+j]; s > 0 {
+				if f.slots[s].refs--; f.slots[s].refs == 0 {
+					f.freeSlot = append(f.freeSlot, s)
+				}
 			}
 		}
+		f.freeTakes = append(f.freeTakes, run.tk)
+	}
+	pt.n--
+	next := run.next
+	if r == firstRef {
+		if next == 0 {
+			pt.first = frun{}
+			return 0
+		}
+		pt.first = f.runs[next] // the second becomes the first
+		if pt.tail == next {
+			pt.tail = 0
+		}
+		f.freeRun = append(f.freeRun, next)
+		return firstRef
+	}
+	f.run(pt, prev).next = next
+	if pt.tail == r {
+		pt.tail = max(prev, 0) // the first is never the tail
 	}
 	f.freeRun = append(f.freeRun, r)
+	return next
 }
 
 func (f *Flat) newRun() int32 {
@@ -324,19 +362,31 @@ func (f *Flat) newRun() int32 {
 		return r
 	}
 	f.runs = append(f.runs, frun{})
+	return int32(len(f.runs) - 1)
+}
+
+// newTakes returns a free take block (tw > 0).
+func (f *Flat) newTakes() int32 {
+	if n := len(f.freeTakes); n > 0 {
+		b := f.freeTakes[n-1]
+		f.freeTakes = f.freeTakes[:n-1]
+		return b
+	}
 	for range f.tw {
 		f.takes = append(f.takes, 0)
 	}
-	return int32(len(f.runs) - 1)
+	return int32(len(f.takes)/int(f.tw) - 1)
 }
 
 // keep copies the event being processed into a slot for the runs that
 // took it and outlive the call.
 func (f *Flat) keep(pt *FlatPart) {
 	s := int32(0)
-	for r := pt.head; r != 0; r = f.runs[r].next {
-		base := r * f.nel
-		for j := range f.runs[r].k {
+	for r := head(pt); r != 0; {
+		run := f.run(pt, r)
+		r = run.next
+		base := run.tk * f.nel
+		for j := range run.k {
 			if f.takes[base+j] != curSlot {
 				continue
 			}
@@ -380,11 +430,12 @@ func (f *Flat) restride(n int) {
 	f.vals, f.stride = vals, n
 }
 
-// send emits the match of run r, stamped t: each element took one event.
-func (f *Flat) send(r int32, t int64) {
+// send emits the match whose takes are block tk, stamped t: each element
+// took one event.
+func (f *Flat) send(tk int32, t int64) {
 	sc := &f.sc
 	clear(sc.bound)
-	base := r * f.nel
+	base := tk * f.nel
 	for j := range f.tw {
 		var ev *event.Event
 		if s := f.takes[base+j]; s == curSlot {

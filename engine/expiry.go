@@ -1,0 +1,73 @@
+package engine
+
+// expiryFIFO is a ring (length a power of two) of key wake-ups sorted by
+// time: the deadlines of an operator whose keys' deadlines come, as a
+// rule, in time order (a fixed span after an event: sliding windows'
+// expiries, a pattern's within; a window's end). It takes and fires them
+// in O(1) each, reading memory in order, where the deadline queue's heap
+// costs a timer slot per key and O(log n). An entry is stale when its key's
+// deadline has since moved (the operator checks: keyState.due,
+// patternKey.due); stale entries are dropped when they reach the front.
+//
+// A ring, not a slice consumed from the front: it holds an entry per
+// pending wake-up, and a ring grows to at most twice that, where a slice
+// compacted now and then holds up to four times as much.
+type expiryFIFO struct {
+	ring []keyExpiry
+	head int
+	n    int
+}
+
+// keyExpiry wakes key id at when, if that is still its deadline.
+type keyExpiry struct {
+	when int64
+	id   int32
+}
+
+// fits reports whether when goes at the end: not earlier than the last
+// entry.
+func (q *expiryFIFO) fits(when int64) bool {
+	return q.n == 0 || q.ring[(q.head+q.n-1)&(len(q.ring)-1)].when <= when
+}
+
+// push adds a wake-up of key id at when: at the end when it fits, else
+// moved back to its place by time, so that no order of arrivals can make
+// a wake-up late. A repeat of the last entry is dropped (the events of one
+// key and instant leave together).
+func (q *expiryFIFO) push(when int64, id int32) {
+	mask := len(q.ring) - 1
+	if q.n > 0 {
+		if last := &q.ring[(q.head+q.n-1)&mask]; last.when == when && last.id == id {
+			return
+		}
+	}
+	if q.n == len(q.ring) {
+		q.grow()
+		mask = len(q.ring) - 1
+	}
+	i := q.head + q.n
+	q.n++
+	for ; i > q.head && q.ring[(i-1)&mask].when > when; i-- {
+		q.ring[i&mask] = q.ring[(i-1)&mask]
+	}
+	q.ring[i&mask] = keyExpiry{when: when, id: id}
+}
+
+// grow doubles the ring, its entries in order from index 0.
+func (q *expiryFIFO) grow() {
+	r := make([]keyExpiry, max(64, 2*len(q.ring)))
+	mask := len(q.ring) - 1
+	for i := range q.n {
+		r[i] = q.ring[(q.head+i)&mask]
+	}
+	q.ring, q.head = r, 0
+}
+
+// front returns the first entry; n > 0.
+func (q *expiryFIFO) front() *keyExpiry { return &q.ring[q.head] }
+
+// pop drops the first entry; n > 0.
+func (q *expiryFIFO) pop() {
+	q.head = (q.head + 1) & (len(q.ring) - 1)
+	q.n--
+}
