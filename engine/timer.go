@@ -289,12 +289,6 @@ type keyDeadlines struct {
 	batch  []dueKey
 }
 
-// sync keeps the matcher timer at the deadline queue's earliest entry.
-func (kd *keyDeadlines) sync(m *Matcher) {
-	t, ok := kd.q.peek()
-	kd.syncAt(m, t, ok)
-}
-
 // syncAt keeps the matcher timer at t (none when !ok).
 func (kd *keyDeadlines) syncAt(m *Matcher, t int64, ok bool) {
 	if !ok {
