@@ -67,6 +67,26 @@ type timerQueue struct {
 	head  int
 	live  int // timers pending in the FIFO
 	seq   uint64
+	// next is the earliest pending timer's time, when has: kept by every
+	// change of either lane, so that due, asked once or twice per event,
+	// is one compare.
+	next int64
+	has  bool
+}
+
+// renext recomputes next after a change of a lane.
+func (q *timerQueue) renext() {
+	hok, fok := len(q.heap) > 0, q.head < len(q.fifo)
+	switch {
+	case hok && fok:
+		q.next, q.has = min(q.heap[0].when, q.fifo[q.head].when), true
+	case hok:
+		q.next, q.has = q.heap[0].when, true
+	case fok:
+		q.next, q.has = q.fifo[q.head].when, true
+	default:
+		q.has = false
+	}
 }
 
 func (q *timerQueue) len() int { return len(q.heap) + q.live }
@@ -144,10 +164,12 @@ func (q *timerQueue) place0(s uint32, when int64) {
 		}
 		q.fifo = append(q.fifo, fifoEntry{heapEntry: e, ticket: sl.ticket})
 		q.live++
+		q.renext()
 		return
 	}
 	q.heap = append(q.heap, e)
 	q.up(len(q.heap) - 1)
+	q.renext()
 }
 
 // fifoLive reports whether FIFO entry e is its slot's current one.
@@ -164,6 +186,7 @@ func (q *timerQueue) skipStale() {
 	if q.head == len(q.fifo) {
 		q.fifo, q.head = q.fifo[:0], 0
 	}
+	q.renext()
 }
 
 // unfifo takes slot s out of the FIFO lane (its entry goes stale).
@@ -208,6 +231,7 @@ func (q *timerQueue) reset(id timerID, when int64) bool {
 	q.heap[i].when, q.heap[i].seq = when, q.seq
 	q.up(i)
 	q.down(int(q.slots[id.slot].pos))
+	q.renext()
 	return true
 }
 
@@ -230,6 +254,7 @@ func (q *timerQueue) remove(i int) {
 		q.up(i)
 	}
 	q.freeSlot(s) // ids of this use are now stale
+	q.renext()
 }
 
 // front returns the earliest timer's entry and whether it is the FIFO's.
@@ -269,10 +294,9 @@ func (q *timerQueue) pop() firedTimer {
 	return t
 }
 
-// due reports whether a timer is due at or before t: two compares when
-// neither lane has an earlier timer (the FIFO's front is live).
+// due reports whether a timer is due at or before t.
 func (q *timerQueue) due(t int64) bool {
-	return len(q.heap) > 0 && q.heap[0].when <= t || q.head < len(q.fifo) && q.fifo[q.head].when <= t
+	return q.has && q.next <= t
 }
 
 // keyDeadlines is the deadline queue of one kind of keyed operator (window
