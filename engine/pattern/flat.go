@@ -134,6 +134,7 @@ func NewFlat(p *Pattern, m *eval.Machine, cfg Config, emit func(*Match)) (*Flat,
 	f.slots = make([]fslot, 1)
 	f.views = make([]event.Event, f.nel)
 	f.sc.init(p)
+	f.sc.frame = eval.Frame{Bound: f.sc.bound, Lists: f.sc.lists}
 	return f, true
 }
 
@@ -434,7 +435,9 @@ func (f *Flat) restride(n int) {
 // took one event.
 func (f *Flat) send(tk int32, t int64) {
 	sc := &f.sc
-	clear(sc.bound)
+	if f.tw > 0 {
+		clear(sc.bound) // (without events nothing reads it)
+	}
 	base := tk * f.nel
 	for j := range f.tw {
 		var ev *event.Event
@@ -453,7 +456,7 @@ func (f *Flat) send(tk int32, t int64) {
 		}
 		sc.elems[el] = append(sc.elems[el][:0], ev)
 	}
-	sc.frame = eval.Frame{Bound: sc.bound, Lists: sc.lists, Vars: f.key}
+	sc.frame.Current, sc.frame.Vars = nil, f.key // Bound and Lists are set once
 	sc.match.Time = t
 	f.stats.Matches++
 	f.emit(&sc.match)
@@ -469,7 +472,7 @@ func (f *Flat) accepts(el *Element, ev *event.Event) bool {
 		return true
 	}
 	sc := &f.sc
-	sc.frame = eval.Frame{Bound: sc.bound, Lists: sc.lists, Vars: f.key, Current: ev}
+	sc.frame.Current, sc.frame.Vars = ev, f.key
 	if el.Slot >= 0 && !el.List {
 		sc.bound[el.Slot] = ev
 	}
