@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cepengine/cep/engine/eval"
 	"github.com/cepengine/cep/engine/event"
@@ -55,31 +54,7 @@ func TestSimple_differential(t *testing.T) {
 	matched, overflowed := 0, 0
 	for seed := uint64(1); seed <= 4000; seed++ {
 		r := rand.New(rand.NewPCG(seed, 7))
-		n := 1 + r.IntN(4)
-		s := &Spec{Bound: n, SkipTarget: -1, Within: 0}
-		root := Node{Kind: NodeSequence}
-		add := func(el Element) {
-			root.Children = append(root.Children, Node{Kind: NodeElement, Element: len(s.Elements), Edge: Relaxed})
-			s.Elements = append(s.Elements, el)
-		}
-		trailing := false
-		for i := range n {
-			add(Element{Name: fmt.Sprint("e", i), Type: int32(r.IntN(3)), Min: 1, Max: 1, Slot: i, Local: true})
-			if r.IntN(3) == 0 {
-				for range 1 + r.IntN(2) {
-					add(Element{Name: "not", Type: int32(r.IntN(4)), Min: 1, Max: 1, Slot: -1, Local: true, Negated: true})
-				}
-				trailing = i == n-1
-			}
-		}
-		s.Root = root
-		if trailing || r.IntN(4) > 0 {
-			s.Within = 1 + time.Duration(r.IntN(30))
-		}
-		max := 0
-		if r.IntN(3) == 0 {
-			max = 1 + r.IntN(4)
-		}
+		s, max := randomSimple(r)
 		var evs []*event.Event
 		var marks []int64
 		tm := int64(0)
