@@ -218,7 +218,7 @@ func (t *keyTable) findOne(v event.Value) (h uint64, id int32, ok bool) {
 	case event.KindString:
 		h, id = t.findString(v.Str())
 	case event.KindInt, event.KindTime, event.KindDuration, event.KindBool:
-		h, id = t.findScalar(v, payload(v))
+		h, id = t.findScalar(v, v.Bits()) // payload(v), for these kinds
 	default:
 		return 0, -1, false
 	}

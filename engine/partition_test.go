@@ -354,3 +354,14 @@ func TestKeyTable_findScalarTagCollisions(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyTable_bits: findOne takes an int's, time's, duration's or bool's
+// Bits as its payload; they must agree.
+func TestKeyTable_bits(t *testing.T) {
+	for _, v := range []event.Value{event.IntValue(-5), event.IntValue(1 << 62), event.TimeValue(-1), event.TimeValue(1e18),
+		event.DurationValue(-time.Second), event.BoolValue(true), event.BoolValue(false)} {
+		if v.Bits() != payload(v) {
+			t.Errorf("%v: Bits %#x, payload %#x", v, v.Bits(), payload(v))
+		}
+	}
+}

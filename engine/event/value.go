@@ -59,6 +59,11 @@ func (v Value) IsNil() bool { return v.k == KindNil }
 // Bool returns the value of a bool; false for other kinds.
 func (v Value) Bool() bool { return v.k == KindBool && v.n != 0 }
 
+// Bits returns the value's payload word: an int's, time's or duration's
+// two's complement, a bool's 0 or 1, a float's IEEE bits, a string's or
+// list's length. With the kind, it is a scalar's identity (hash keys).
+func (v Value) Bits() uint64 { return v.n }
+
 // Int returns the value of an int; 0 for other kinds.
 func (v Value) Int() int64 {
 	if v.k != KindInt {
