@@ -119,6 +119,7 @@ type typeInfo struct {
 	kinds     []event.Kind // the declared kind of each field
 	quads     []kindQuad   // kinds packed four to a word (kindQuads)
 	fastKinds bool         // exact, and 1 to 8 fields: see quad0, quad1, small
+	fastLen   int          // the field count when fastKinds and timeSlot >= 0 (the short path), else -1
 	small     uintptr      // 1 to 3 fields: their count, and quad0 packs their kinds; 0: quad0 and quad1 are the first and the last four
 	quad0     uint32
 	quad1     uint32
@@ -154,7 +155,8 @@ func (ti *typeInfo) conforms(fields []event.Value) bool {
 	return ti.conformsLong(fields)
 }
 
-// setKinds sets the declared kinds and their packed forms.
+// setKinds sets the declared kinds and their packed forms (after exact
+// and timeSlot, which the short path's fastLen reads).
 func (ti *typeInfo) setKinds(kinds []event.Kind) {
 	ti.kinds, ti.quads = kinds, kindQuads(kinds)
 	ti.fastKinds, ti.lastAt, ti.small = false, 0, 0
@@ -168,6 +170,10 @@ func (ti *typeInfo) setKinds(kinds []event.Kind) {
 	if n := len(ti.quads); n > 0 && n <= 2 {
 		ti.fastKinds, ti.quad0, ti.quad1 = ti.exact, ti.quads[0].kinds, ti.quads[n-1].kinds
 		ti.lastAt = uintptr(ti.quads[n-1].at)
+	}
+	ti.fastLen = -1
+	if ti.fastKinds && ti.timeSlot >= 0 {
+		ti.fastLen = len(kinds)
 	}
 }
 
@@ -368,7 +374,7 @@ func (m *Matcher) process(ev *event.Event, pos *Pos) {
 	var t int64
 	// ti.conforms and the time, by hand for the common 4 to 8 fields and a
 	// time field (the compiler would not inline them).
-	if fields := ev.Fields; ti.fastKinds && len(fields) == len(ti.kinds) && ti.timeSlot >= 0 {
+	if fields := ev.Fields; len(fields) == ti.fastLen {
 		base := unsafe.Pointer(unsafe.SliceData(fields))
 		if ti.small != 0 {
 			if kindsBelow4(base, ti.small) != ti.quad0 {
