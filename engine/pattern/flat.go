@@ -21,10 +21,14 @@ import (
 // partitions have one at most: the key's state is then one cache line);
 // its other runs live in one arena of the pattern, linked in start order;
 // their takes in another; and only the events a run took are copied, into
-// an arena of event slots shared by the runs that took them. An event a run takes and that completes it
-// on the spot (W4's B) is never copied. Runs and slots are reused last
-// freed first, so their memory is warm: what a partition costs is its key,
-// its runs and the events they hold.
+// an arena of event slots shared by the runs that took them, and only if
+// something reads them (not with Config.NoEvents). An event that completes
+// the run that takes it (W4's B) is never copied. Runs and slots are
+// reused last freed first, so their memory is warm: what a partition
+// costs is its key, its runs and the events they hold.
+//
+// A stale slot keeps the strings its last event's fields pointed to until
+// it is reused: the arenas never hold more slots than were live at once.
 //
 // The positions the simple path compares (a run's start, the last take
 // of a match) are counted across all partitions: within one partition
