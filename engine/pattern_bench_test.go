@@ -89,6 +89,47 @@ func (h *w4Hand) process(e *event.Event) {
 	}
 }
 
+// w4HandBounded is w4Hand with the engine's memory bound: a key is
+// forgotten when its last A runs out of within (a FIFO of the A's in time
+// order, each checked against the key's last A when it comes due), so that
+// its map holds the keys with a pending A, as the engine's key table holds
+// the keys with a partial match; the plain loop keeps every key it ever
+// saw an A for. The FIFO holds an entry per A of the last 10 minutes.
+type w4HandBounded struct {
+	last    map[int64]int64
+	fifo    []w4Pending // [head:] pending, by time
+	head    int
+	matches int
+}
+
+type w4Pending struct{ t, k int64 }
+
+func (h *w4HandBounded) process(e *event.Event) {
+	const within = int64(10 * time.Minute)
+	for h.head < len(h.fifo) && h.fifo[h.head].t+within <= e.Time {
+		p := h.fifo[h.head]
+		h.head++
+		if t0, ok := h.last[p.k]; ok && t0 == p.t {
+			delete(h.last, p.k)
+		}
+	}
+	if h.head > 1024 && 2*h.head > len(h.fifo) {
+		h.fifo = h.fifo[:copy(h.fifo, h.fifo[h.head:])]
+		h.head = 0
+	}
+	k := e.Fields[0].Int()
+	switch e.Type {
+	case 0:
+		h.last[k] = e.Time // as w4Hand: the last A stands for the pending ones
+		h.fifo = append(h.fifo, w4Pending{e.Time, k})
+	case 1:
+		if _, ok := h.last[k]; ok { // within: the expired ones are gone
+			h.matches++
+			delete(h.last, k)
+		}
+	}
+}
+
 // w4Warm overrides the warm-up length (for profiling under callgrind).
 var w4Warm = flag.Int("w4warm", -1, "W4 benchmarks: warm-up events (-1: max(3 x keys, 1M))")
 
@@ -135,6 +176,27 @@ func BenchmarkPatternW4(b *testing.B) {
 				}
 				b.ReportMetric(float64(h.matches)/float64(i-warm), "matches/op")
 				b.ReportMetric(perKey, "B/key")
+			})
+			b.Run(name+"/handwritten_bounded", func(b *testing.B) {
+				h0 := heapBytes()
+				h := &w4HandBounded{last: map[int64]int64{}}
+				e := &event.Event{Fields: make([]event.Value, 2)}
+				for i := range warm {
+					s.fill(i, e)
+					h.process(e)
+				}
+				perKey := float64(heapBytes()-h0) / float64(keys)
+				b.ReportAllocs()
+				i := warm
+				h.matches = 0
+				for b.Loop() {
+					s.fill(i, e)
+					h.process(e)
+					i++
+				}
+				b.ReportMetric(float64(h.matches)/float64(i-warm), "matches/op")
+				b.ReportMetric(perKey, "B/key")
+				b.ReportMetric(float64(len(h.last)), "livekeys")
 			})
 			b.Run(name+"/pattern", func(b *testing.B) {
 				p, err := pattern.Compile(w4Spec())
