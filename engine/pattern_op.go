@@ -22,7 +22,8 @@ import (
 // Time. A key's matcher says when it next has work without an event (a
 // partial match runs out of within, a trailing not completes):
 // Deadline. Every key with a deadline holds an entry in the operators'
-// deadline queue, and one matcher timer stands for the earliest entry.
+// deadline queue, or on the flat path in its operator's expiry FIFO
+// (patternOp.exp), and one matcher timer stands for the earliest entry.
 // When it fires at T, the keys due at or before T are expired to T in
 // rule order, then key order (the order keys were born: a key is born at
 // the first event that leaves it a partial match; a key freed and seen
