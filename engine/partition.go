@@ -24,11 +24,12 @@ import (
 // same keys in every tumbling window) is revived without allocating. Up to
 // the most keys ever live at once (at least 1024) stay dormant: dormant
 // keys never take more memory than the live ones did. A key retired when
-// that many are dormant is deleted on the spot, while its entries are
-// still in the cache: deleting the oldest dormant key instead would cost
-// a key that churns (a million accounts, each idle most of the time)
-// half a dozen cache misses on an entry untouched for long. Ids of
-// deleted keys are reused, last freed first (warm). Dormant keys are
+// that many are dormant is deleted on the spot: that reads its record,
+// which retiring it reads anyway, where deleting the oldest dormant key
+// instead would cost a key that churns (a million accounts, each idle
+// most of the time) the cache misses of another key's record and values,
+// untouched for long. Ids of deleted keys are reused, last freed first
+// (warm). Dormant keys are
 // kept in a list, oldest retired first, linked through their ids, so that
 // retiring, reviving and deleting one costs a few stores.
 //
