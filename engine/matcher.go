@@ -751,6 +751,7 @@ type runPlan struct {
 	subs    *[]*sub                 // the subscribers of the emitted type (subscriptions.derived)
 	lone    *func(*Derived)         // their lone handler (subscriptions.lone)
 	general *RuleInfo               // non-nil: a window, output or pattern rule, run node by node
+	pattern *execNode               // general's first node when it is a pattern: run directly
 	proj    *execNode
 	rule    int32
 	queue   bool // some rule reads the emitted type
@@ -764,6 +765,9 @@ func (m *Matcher) runPlans(plans []rulePlan) []runPlan {
 		rp := &rps[i]
 		rp.rule, rp.general, rp.filters, rp.proj = p.rule, p.general, p.filters, &p.proj
 		if p.general != nil {
+			if ch := p.general.Chain; len(ch) > 0 && m.exec[ch[0]].op == OpPattern {
+				rp.pattern = &m.exec[ch[0]]
+			}
 			continue
 		}
 		if len(p.filters) == 1 && !p.filters[0].memo {
@@ -805,6 +809,9 @@ func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 			if !plan.fn(ev) {
 				continue
 			}
+		case plan.pattern != nil: // runRule's first step, without its loop
+			m.patternEvent(plan.pattern, ev)
+			continue
 		case plan.general != nil:
 			m.runRule(plan.general, ev)
 			continue
