@@ -837,6 +837,15 @@ func engCompareOutputs(p *lang.Program, want, got []eout) string {
 //     iterations are strict, but the last iteration may still grow inside
 //     (a loop or optional part under -> or ->>), so its step is only a
 //     lower bound;
+//   - a greedy loop followed by a trailing not (`E(v == 1)+! not E(v ==
+//     2)`): a shorter match completes at the event that witnesses its not,
+//     which may also extend the loop; the reference, seeing the whole
+//     stream, knows there that the longer match never completes (no next
+//     event, or a refused one), and emits the shorter one at once, where
+//     an engine must wait until the longer one fails (its within, or the
+//     end of input). Found by FuzzEngineMatch (2026-11-26): E@8 k=0 v=1;
+//     E@10 k=0 v=1; E@12 k=1 v=0 under skip none, [E@8] at E@10 in the
+//     reference, at the end of input in the engine;
 //
 // Greedy loops once waited for live runs that could not grow the match (a
 // match then came out at within or the end of input); fixed in
@@ -847,20 +856,22 @@ func engLaterStepAllowed(r *lang.RuleInfo) bool {
 	return tailGroup
 }
 
-// engGreedyPlaces reports whether p has a greedy quantified group at its end
-// (tail: p is at the end of the pattern) and a greedy loop elsewhere.
+// engGreedyPlaces reports whether p has at its end (tail: p is at the end of
+// the pattern) a greedy quantified group, or a greedy loop followed by a
+// trailing not, and a greedy loop elsewhere.
 func engGreedyPlaces(p *lang.Pattern, tail bool) (tailGroup, inner bool) {
 	for _, seq := range p.Alts {
 		last := len(seq.Steps) - 1
 		for last > 0 && seq.Steps[last].Term.Factors[0].Not {
 			last-- // a trailing not: the step before it ends the matches
 		}
+		trailingNot := last < len(seq.Steps)-1
 		for i, st := range seq.Steps {
 			atEnd := tail && i == last
 			for _, f := range st.Term.Factors {
 				greedy := f.Quant != nil && f.Quant.Mode == "!"
 				switch {
-				case greedy && atEnd && f.Group != nil:
+				case greedy && atEnd && (f.Group != nil || trailingNot):
 					tailGroup = true
 				case greedy && !atEnd:
 					inner = true
@@ -1005,6 +1016,18 @@ rule r
   skip none
   emit M0 { k, e0: e0?.id, e1: map(e1, .id), e2: map(e2, .id) }`,
 			"E@10 k=0 v=0; advance@9; E@10 k=1 v=0; E@12 k=1 v=0; E@13 k=0 v=2; E@14 k=0 v=1; E@15 k=1 v=2; E@16 k=0 v=2; E@17 k=1 v=2; E@19 k=1 v=2; E@19 k=0 v=2; E@21 k=0 v=0; E@21 k=0 v=1", false},
+		// FuzzEngineMatch, 2026-11-26 (minimized): [e8] completes at e10,
+		// which also extends the loop; [e8 e10] fails only at the end of
+		// input (no next k=0 event), where the engine, which cannot know
+		// it sooner, emits [e8]: the reference's step is a lower bound
+		// (engLaterStepAllowed), the matches must agree.
+		{"greedy loop before a trailing not waits for the longer match", `
+rule r
+  partition by E.k
+  match a:E(v == 1)+! not E(v == 2)
+  within gap 6ms
+  skip none
+  emit M0 { k, a: map(a, .id) }`, "E@8 k=0 v=1; E@10 k=0 v=1; E@12 k=1 v=0; advance@12", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ins, err := engParseInputs(tc.events)
