@@ -407,9 +407,16 @@ func (op *patternOp) schedule(id int32) {
 		return
 	}
 	rt := &op.m.patterns
+	old := st.due
 	st.due = due
 	switch {
 	case op.flat != nil && !noKeyFIFO && due != noDeadline && op.exp.fits(due):
+		if old == noDeadline && op.exp.n > 0 {
+			// A new deadline behind a live front (rearm leaves the front
+			// live): the earliest deadline, and the matcher timer, stay.
+			op.exp.push(due, id)
+			return
+		}
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
 		op.exp.push(due, id)
