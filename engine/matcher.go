@@ -38,7 +38,9 @@ type Config struct {
 	// beyond it is refused by that rule: counted in Stats.Refused and sent
 	// to the refused stream (SubscribeRefused) with ErrKeyLimit; other
 	// rules still process it. 0: unbounded. Pattern rules' keys are
-	// bounded the same way.
+	// bounded the same way; there a key is live while it holds a partial
+	// match, so an event that would start none for a new key (a B with no
+	// A before it) takes no key and is not refused.
 	MaxKeys int
 	// MaxPartials bounds the partial matches of each partition key of each
 	// pattern rule (engine/pattern's Config.MaxPartials; 0: its default,
