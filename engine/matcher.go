@@ -39,7 +39,8 @@ type Config struct {
 	// to the refused stream (SubscribeRefused) with ErrKeyLimit; other
 	// rules still process it. 0: unbounded. Pattern rules' keys are
 	// bounded the same way; there a key is live while it holds a partial
-	// match, so an event that would start none for a new key (a B with no
+	// match, and for the commonest shapes (a -> b -> ... within, with
+	// nots) an event that cannot start one for a new key (W4's B with no
 	// A before it) takes no key and is not refused.
 	MaxKeys int
 	// MaxPartials bounds the partial matches of each partition key of each
