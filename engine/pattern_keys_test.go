@@ -242,3 +242,26 @@ func TestPattern_deadlineFIFO(t *testing.T) {
 		t.Fatalf("only %d runs used the FIFO and matched: the test is too weak", strong)
 	}
 }
+
+// TestPattern_keyLimitStarters: under Config.MaxKeys a pattern key is live
+// while it holds a partial match; on the flat path an event that cannot
+// start one for a new key takes no key, so it is not refused, while one
+// that would start one beyond the limit is.
+func TestPattern_keyLimitStarters(t *testing.T) {
+	m := w4Graph(t).NewMatcher(Config{MaxKeys: 1})
+	var refused []string
+	m.SubscribeRefused(func(r *Record) { refused = append(refused, r.String()) })
+	for i, e := range []event.Event{
+		{Type: 0, Fields: []event.Value{event.IntValue(1), event.TimeValue(1)}}, // A k=1: the one key
+		{Type: 1, Fields: []event.Value{event.IntValue(2), event.TimeValue(2)}}, // B k=2: starts nothing
+		{Type: 0, Fields: []event.Value{event.IntValue(2), event.TimeValue(3)}}, // A k=2: beyond the limit
+	} {
+		m.Process(&e)
+		if want := i / 2; len(refused) != want {
+			t.Fatalf("after event %d: %d refused, want %d: %v", i, len(refused), want, refused)
+		}
+	}
+	if s := m.Stats(); s.Refused != 1 || s.Keys != 1 {
+		t.Fatalf("refused %d, keys %d; want 1, 1", s.Refused, s.Keys)
+	}
+}
