@@ -177,7 +177,15 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 	}
 	var err error
 	if op.flat != nil {
-		err = op.flat.Process(&op.state[id].fp, op.keys.key(id), in)
+		// The key's values for the emitted fields: the event's own when
+		// they are the key's exactly (one int, time, duration or bool:
+		// no interned string, no float's -0 or NaN to tell apart), which
+		// spares a visit to the key table's values.
+		key := op.kv
+		if v := op.kv; len(v) != 1 || !exactScalar(v[0].Kind()) {
+			key = op.keys.key(id)
+		}
+		err = op.flat.Process(&op.state[id].fp, key, in)
 	} else {
 		err = op.state[id].mt.Process(in)
 	}
@@ -193,6 +201,12 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 	}
 	op.settle(id)
 	op.newborn = -1
+}
+
+// exactScalar reports whether a key value of kind k is the same Value as
+// the key table keeps for it (see keyTable: ownValue, sameKey).
+func exactScalar(k event.Kind) bool {
+	return k == event.KindInt || k == event.KindTime || k == event.KindDuration || k == event.KindBool
 }
 
 // keyOf keys ev (into op.kv) and returns the key's hash and id (live or
