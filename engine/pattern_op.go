@@ -421,16 +421,10 @@ func (op *patternOp) schedule(id int32) {
 		return
 	}
 	rt := &op.m.patterns
-	old := st.due
+	queued := st.qid != timerID{}
 	st.due = due
 	switch {
 	case op.flat != nil && !noKeyFIFO && due != noDeadline && op.exp.fits(due):
-		if old == noDeadline && op.exp.n > 0 {
-			// A new deadline behind a live front (rearm leaves the front
-			// live): the earliest deadline, and the matcher timer, stay.
-			op.exp.push(due, id)
-			return
-		}
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
 		op.exp.push(due, id)
@@ -440,9 +434,18 @@ func (op *patternOp) schedule(id int32) {
 	case !rt.q.reset(st.qid, due):
 		st.qid = rt.q.set(due, op.p.index, uint64(id))
 	}
-	if !rt.firing {
-		rt.rearm(op.m)
+	if rt.firing {
+		return
 	}
+	// The matcher timer stands for the earliest live entry, and rearm
+	// leaves every FIFO's front live: a change that touched neither the
+	// deadline queue nor the key at the front of its FIFO (a new deadline
+	// behind it, a deadline dropped or moved behind it) leaves both as
+	// they were, and spares rearm a visit to the front key's state.
+	if !queued && st.qid == (timerID{}) && op.flat != nil && op.exp.n > 0 && op.exp.front().id != id {
+		return
+	}
+	rt.rearm(op.m)
 }
 
 // patternFire expires every key due at or before now, in rule order, then
