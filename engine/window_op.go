@@ -620,6 +620,7 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	if due == st.due {
 		return
 	}
+	queued := st.qid != timerID{}
 	st.due = due
 	switch {
 	case op.expiring:
@@ -634,9 +635,16 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	case !rt.q.reset(st.qid, due):
 		st.qid = rt.q.set(due, op.p.index, uint64(id))
 	}
-	if !rt.firing {
-		rt.rearm(m)
+	if rt.firing {
+		return
 	}
+	// As patternOp.schedule: a change that touched neither the deadline
+	// queue nor the key at the front of its FIFO leaves the earliest live
+	// entry, and the matcher timer, as they were.
+	if !queued && st.qid == (timerID{}) && (op.expiring || op.fifo) && op.exp.n > 0 && op.exp.front().id != id {
+		return
+	}
+	rt.rearm(m)
 }
 
 // rearm keeps the matcher timer at the earliest live entry of the deadline
