@@ -9,8 +9,10 @@
 // allocates nothing per event; groups, alternation and & run on an exact
 // general path.
 //
-// Stage: execution, one Matcher per partition key; the engine owns the
-// partitions, the timer queue and the output.
+// Stage: execution, one Matcher per partition key, or for the commonest
+// shape (a -> b -> ... within, with nots) one Flat for all keys, each key
+// a small FlatPart the caller keeps; the engine owns the partitions, the
+// timer queue and the output.
 // Imports: engine/event, engine/eval and the standard library; never lang.
 // Concurrency: a Pattern is immutable and may be shared; a Matcher is not
 // safe for concurrent use.
