@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"strings"
+	"unsafe"
 
 	"github.com/cepengine/cep/engine/event"
 )
@@ -38,10 +39,11 @@ import (
 // and every NaN equal to every other (so a NaN key is one key); an int and
 // a float are different keys even when equal in value (a key's type is
 // fixed at compile time, so they only meet in keys of type any).
-type keyTable struct {
+type keyTable[S any] struct {
 	width  int           // values per key
 	vals   []event.Value // key id i holds vals[i*width : (i+1)*width]
-	meta   []keyMeta     // per key id
+	meta   []keyMeta[S]  // per key id
+	fresh  S             // the state of a new key id
 	oldest int32         // the dormant key retired first, or -1
 	newest int32         // the dormant key retired last, or -1
 	free   []int32       // ids of deleted keys
@@ -59,13 +61,16 @@ type keyTable struct {
 }
 
 // keyMeta is what the table keeps of a key beside its values, in one
-// place: a lookup, a retirement or a deletion touches one cache line of it.
-type keyMeta struct {
+// place: a lookup, a retirement or a deletion touches one cache line of it,
+// and the operator's state of the key (st) is beside it, so that finding
+// a key and reading its state is one visit, not two.
+type keyMeta[S any] struct {
 	hash   uint64
 	older  int32 // dormant: the key retired before it, or -1
 	newer  int32 // dormant: the key retired after it, or -1
 	status keyStatus
 	kind   event.Kind // the kind of the key's first value
+	st     S
 }
 
 type keyStatus uint8
@@ -80,7 +85,7 @@ const (
 // had as many live.
 const minDormant = 1024
 
-func (t *keyTable) init(width int) {
+func (t *keyTable[S]) init(width int) {
 	t.width = width
 	t.seed = maphash.MakeSeed()
 	t.seed64 = maphash.String(t.seed, "cep")
@@ -88,11 +93,18 @@ func (t *keyTable) init(width int) {
 	t.oldest, t.newest = -1, -1
 }
 
+// state returns the operator's state of key id (live, dormant or
+// deleted: it outlives the key, for its id's next use).
+func (t *keyTable[S]) state(id int32) *S { return &t.meta[id].st }
+
+// ids returns the number of key ids in use or free: ids are below it.
+func (t *keyTable[S]) ids() int { return len(t.meta) }
+
 // Len returns the number of live keys.
-func (t *keyTable) Len() int { return t.live }
+func (t *keyTable[S]) Len() int { return t.live }
 
 // key returns the values of key id.
-func (t *keyTable) key(id int32) []event.Value {
+func (t *keyTable[S]) key(id int32) []event.Value {
 	i := int(id) * t.width
 	return t.vals[i : i+t.width : i+t.width]
 }
@@ -102,7 +114,7 @@ func (t *keyTable) key(id int32) []event.Value {
 //
 // A key of one scalar value (not a string or list) takes hashScalar's one
 // multiply instead, as findScalar does.
-func (t *keyTable) hash(vals []event.Value) uint64 {
+func (t *keyTable[S]) hash(vals []event.Value) uint64 {
 	if len(vals) == 1 {
 		if k := vals[0].Kind(); k != event.KindString && k != event.KindList {
 			return t.hashScalar(k, payload(vals[0]))
@@ -115,7 +127,7 @@ func (t *keyTable) hash(vals []event.Value) uint64 {
 	return h
 }
 
-func (t *keyTable) hashValue(v event.Value) uint64 {
+func (t *keyTable[S]) hashValue(v event.Value) uint64 {
 	k := uint64(v.Kind())
 	switch v.Kind() {
 	case event.KindString:
@@ -192,7 +204,7 @@ func mix64(x uint64) uint64 {
 }
 
 // find returns the id of the key vals (live or dormant), or -1.
-func (t *keyTable) find(vals []event.Value, h uint64) int32 {
+func (t *keyTable[S]) find(vals []event.Value, h uint64) int32 {
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
 	for i := h >> t.shift; ; i = (i + 1) & mask {
@@ -214,7 +226,7 @@ func (t *keyTable) find(vals []event.Value, h uint64) int32 {
 // string by findString, an int, time, duration or bool by findScalar. ok
 // is false for the other kinds (float, nil, list), which take hash and
 // find. Each path hashes as hash does, so a table may mix them.
-func (t *keyTable) findOne(v event.Value) (h uint64, id int32, ok bool) {
+func (t *keyTable[S]) findOne(v event.Value) (h uint64, id int32, ok bool) {
 	switch v.Kind() {
 	case event.KindString:
 		h, id = t.findString(v.Str())
@@ -229,7 +241,7 @@ func (t *keyTable) findOne(v event.Value) (h uint64, id int32, ok bool) {
 // findString is hash and find for a key of one string value s, without
 // the loops and kind switches: it returns the key's hash (the one hash
 // gives) and its id, or -1.
-func (t *keyTable) findString(s string) (uint64, int32) {
+func (t *keyTable[S]) findString(s string) (uint64, int32) {
 	h := mix64(t.seed64 ^ (maphash.String(t.seed, s) ^ uint64(event.KindString)<<56))
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
@@ -250,7 +262,7 @@ func (t *keyTable) findString(s string) (uint64, int32) {
 // payload p: a seeded multiply, whose high half (the slot's tag) mixes
 // every input bit, folded into the low half (the slot index). The multiply
 // is a bijection, so distinct ints never share a 64-bit hash.
-func (t *keyTable) hashScalar(k event.Kind, p uint64) uint64 {
+func (t *keyTable[S]) hashScalar(k event.Kind, p uint64) uint64 {
 	x := (p ^ uint64(k)<<56 ^ t.seed64) * 0x9e3779b97f4a7c15
 	return x ^ x>>32
 }
@@ -261,7 +273,7 @@ func (t *keyTable) hashScalar(k event.Kind, p uint64) uint64 {
 // its id, or -1. Values of these kinds are equal keys exactly when they
 // are equal Go values (their payload and kind, no pointer), which floats
 // (-0, NaN) and strings are not.
-func (t *keyTable) findScalar(v event.Value, p uint64) (uint64, int32) {
+func (t *keyTable[S]) findScalar(v event.Value, p uint64) (uint64, int32) {
 	h := t.hashScalar(v.Kind(), p)
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
@@ -281,7 +293,7 @@ func (t *keyTable) findScalar(v event.Value, p uint64) (uint64, int32) {
 	}
 }
 
-func (t *keyTable) equal(id int32, vals []event.Value) bool {
+func (t *keyTable[S]) equal(id int32, vals []event.Value) bool {
 	k := t.key(id)
 	for i := range vals {
 		if !sameKey(k[i], vals[i]) {
@@ -292,7 +304,7 @@ func (t *keyTable) equal(id int32, vals []event.Value) bool {
 }
 
 // insert adds the key vals, not present, with hash h, and returns its id.
-func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
+func (t *keyTable[S]) insert(vals []event.Value, h uint64) int32 {
 	if 2*(t.live+t.sleep+1) > len(t.slots) {
 		t.rehash(2 * len(t.slots))
 	}
@@ -302,7 +314,7 @@ func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
 		t.free = t.free[:n-1]
 	} else {
 		id = int32(len(t.meta))
-		t.meta = append(t.meta, keyMeta{older: -1, newer: -1})
+		t.meta = append(t.meta, keyMeta[S]{older: -1, newer: -1, st: t.fresh})
 		for range t.width {
 			t.vals = append(t.vals, event.Nil)
 		}
@@ -323,10 +335,10 @@ func (t *keyTable) insert(vals []event.Value, h uint64) int32 {
 }
 
 // dormant reports whether key id is retired (and may be revived).
-func (t *keyTable) dormant(id int32) bool { return t.meta[id].status == keyDormant }
+func (t *keyTable[S]) dormant(id int32) bool { return t.meta[id].status == keyDormant }
 
 // revive makes a dormant key live again.
-func (t *keyTable) revive(id int32) {
+func (t *keyTable[S]) revive(id int32) {
 	t.unlink(id)
 	t.meta[id].status = keyLive
 	t.sleep--
@@ -336,7 +348,7 @@ func (t *keyTable) revive(id int32) {
 
 // retire makes key id dormant, or deletes it when the table already keeps
 // as many dormant keys as it may (see keyTable).
-func (t *keyTable) retire(id int32) {
+func (t *keyTable[S]) retire(id int32) {
 	t.live--
 	if t.sleep >= max(minDormant, t.peak) {
 		t.drop(id)
@@ -354,7 +366,7 @@ func (t *keyTable) retire(id int32) {
 }
 
 // unlink takes dormant key id out of the list of dormant keys.
-func (t *keyTable) unlink(id int32) {
+func (t *keyTable[S]) unlink(id int32) {
 	o, n := t.meta[id].older, t.meta[id].newer
 	if o >= 0 {
 		t.meta[o].newer = n
@@ -369,7 +381,7 @@ func (t *keyTable) unlink(id int32) {
 	t.meta[id].older, t.meta[id].newer = -1, -1
 }
 
-func (t *keyTable) place(id int32, h uint64) {
+func (t *keyTable[S]) place(id int32, h uint64) {
 	mask := uint64(len(t.slots) - 1)
 	i := h >> t.shift
 	for t.slots[i] != 0 {
@@ -378,7 +390,7 @@ func (t *keyTable) place(id int32, h uint64) {
 	t.slots[i] = h>>32<<32 | uint64(id+1)
 }
 
-func (t *keyTable) rehash(n int) {
+func (t *keyTable[S]) rehash(n int) {
 	t.slots, t.shift = make([]uint64, n), uint(64-bits.TrailingZeros(uint(n)))
 	for id := range t.meta {
 		if t.meta[id].status != keyFree {
@@ -388,7 +400,7 @@ func (t *keyTable) rehash(n int) {
 }
 
 // delete deletes live key id.
-func (t *keyTable) delete(id int32) {
+func (t *keyTable[S]) delete(id int32) {
 	t.live--
 	t.drop(id)
 }
@@ -396,7 +408,7 @@ func (t *keyTable) delete(id int32) {
 // drop deletes key id (not dormant, not counted as live), shifting the
 // entries after its slot back so that no probe sequence breaks (no
 // tombstones).
-func (t *keyTable) drop(id int32) {
+func (t *keyTable[S]) drop(id int32) {
 	mask := uint64(len(t.slots) - 1)
 	i := t.meta[id].hash >> t.shift
 	for uint32(t.slots[i]) != uint32(id+1) {
@@ -436,8 +448,8 @@ func ownValue(v event.Value) event.Value {
 }
 
 // sizeBytes estimates the table's heap bytes, interned strings included.
-func (t *keyTable) sizeBytes() int {
-	b := 24*cap(t.vals) + 24*cap(t.meta) + 4*cap(t.free) + 8*cap(t.slots)
+func (t *keyTable[S]) sizeBytes() int {
+	b := 24*cap(t.vals) + int(unsafe.Sizeof(keyMeta[S]{}))*cap(t.meta) + 4*cap(t.free) + 8*cap(t.slots)
 	for id := range t.meta {
 		if t.meta[id].status != keyFree {
 			for _, v := range t.key(int32(id)) {

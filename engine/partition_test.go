@@ -17,7 +17,7 @@ import (
 func TestKeyTable_reference(t *testing.T) {
 	for seed := range uint64(5) {
 		rng := rand.New(rand.NewPCG(seed, 3))
-		var tb keyTable
+		var tb keyTable[struct{}]
 		tb.init(2)
 		type entry struct {
 			id   int32
@@ -69,7 +69,7 @@ func TestKeyTable_reference(t *testing.T) {
 // TestKeyTable_identity pins key equality: kinds apart, -0 == +0, NaN one
 // key, strings by bytes and owned by the table.
 func TestKeyTable_identity(t *testing.T) {
-	var tb keyTable
+	var tb keyTable[struct{}]
 	tb.init(1)
 	id := func(v event.Value) int32 {
 		vals := []event.Value{v}
@@ -110,7 +110,7 @@ func TestKeyTable_identity(t *testing.T) {
 // TestKeyTable_allocs: looking up an existing key allocates nothing, and
 // neither does reviving a retired one.
 func TestKeyTable_allocs(t *testing.T) {
-	var tb keyTable
+	var tb keyTable[struct{}]
 	tb.init(2)
 	keys := make([][]event.Value, 100)
 	for i := range keys {
@@ -132,7 +132,7 @@ func TestKeyTable_allocs(t *testing.T) {
 // TestKeyTable_retireQueueBounded: keys retired and revived forever do not
 // grow the list of dormant keys.
 func TestKeyTable_retireQueueBounded(t *testing.T) {
-	var tb keyTable
+	var tb keyTable[struct{}]
 	tb.init(1)
 	vals := []event.Value{event.IntValue(0)}
 	for i := range 100000 {
@@ -163,7 +163,7 @@ func TestKeyTable_retireQueueBounded(t *testing.T) {
 // find: the same hash, the same id, over keys inserted either way, with
 // non-string keys of the same payload kept apart.
 func TestKeyTable_findString(t *testing.T) {
-	var tb keyTable
+	var tb keyTable[struct{}]
 	tb.init(1)
 	vals := make([]event.Value, 1)
 	for i := range 5000 {
@@ -253,7 +253,7 @@ func TestKeyTable_findScalar(t *testing.T) {
 	}
 	for seed := range uint64(4) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		var tb keyTable
+		var tb keyTable[struct{}]
 		tb.init(1)
 		type entry struct {
 			id   int32
@@ -312,7 +312,7 @@ func TestKeyTable_findScalar(t *testing.T) {
 // by their values, in either order of insertion. The pairs share their
 // home slot in a new table (16 slots) too, so that one probes the other.
 func TestKeyTable_findScalarTagCollisions(t *testing.T) {
-	var tb keyTable
+	var tb keyTable[struct{}]
 	tb.init(1)
 	seen := map[uint64]event.Value{}
 	var pairs [][2]event.Value
@@ -334,7 +334,7 @@ func TestKeyTable_findScalarTagCollisions(t *testing.T) {
 	}
 	for _, p := range pairs {
 		for _, order := range [][2]event.Value{p, {p[1], p[0]}} {
-			var tb2 keyTable
+			var tb2 keyTable[struct{}]
 			tb2.init(1)
 			tb2.seed64 = tb.seed64 // the same hashes, so the same tags
 			first, second := order[0], order[1]

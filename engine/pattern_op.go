@@ -62,10 +62,9 @@ type patternOp struct {
 	p      *patternPlan
 	m      *Matcher
 	rule   *RuleInfo
-	keys   keyTable
-	state  []patternKey       // per key id
-	idle   []*pattern.Matcher // matchers of freed keys, for reuse
-	shared *pattern.Shared    // the working memory all its matchers share
+	keys   keyTable[patternKey] // the keys, each with its state
+	idle   []*pattern.Matcher   // matchers of freed keys, for reuse
+	shared *pattern.Shared      // the working memory all its matchers share
 	// flat runs every key of a simple-shaped pattern (pattern.Flat), nil
 	// otherwise: its keys keep a FlatPart (patternKey.fp) and no matcher.
 	flat *pattern.Flat
@@ -109,6 +108,7 @@ func (rt *patternRuntime) init(m *Matcher) {
 	for _, p := range g.patterns {
 		op := &patternOp{p: p, m: m, rule: &g.rules[p.rule], newborn: -1}
 		op.keys.init(p.nKeys)
+		op.keys.fresh = patternKey{due: noDeadline}
 		op.shared = pattern.NewShared(p.pat)
 		op.kv = make([]event.Value, p.nKeys)
 		op.emit = op.emitMatch
@@ -185,9 +185,9 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		if v := op.kv; len(v) != 1 || !exactScalar(v[0].Kind()) {
 			key = op.keys.key(id)
 		}
-		err = op.flat.Process(&op.state[id].fp, key, in)
+		err = op.flat.Process(&op.keys.state(id).fp, key, in)
 	} else {
-		err = op.state[id].mt.Process(in)
+		err = op.keys.state(id).mt.Process(in)
 	}
 	if in != ev {
 		op.shift = event.Event{}
@@ -242,11 +242,8 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 		op.keys.revive(id)
 	} else {
 		id = op.keys.insert(op.kv, h)
-		for int(id) >= len(op.state) {
-			op.state = append(op.state, patternKey{due: noDeadline})
-		}
 	}
-	st := &op.state[id]
+	st := op.keys.state(id)
 	if !revived {
 		op.births++
 		st.birth = op.births
@@ -269,7 +266,7 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 // settle schedules key id's deadline after its matcher ran, or frees the
 // key when the matcher is idle.
 func (op *patternOp) settle(id int32) {
-	st := &op.state[id]
+	st := op.keys.state(id)
 	if op.flat != nil {
 		op.schedule(id)
 		if st.fp.Len() == 0 {
@@ -406,7 +403,7 @@ func compareEvents(a, b *event.Event) int {
 // schedule keeps key id's entry in the deadline queue at its matcher's
 // deadline.
 func (op *patternOp) schedule(id int32) {
-	st := &op.state[id]
+	st := op.keys.state(id)
 	due := int64(noDeadline)
 	if op.flat != nil {
 		if t, ok := op.flat.Deadline(&st.fp); ok {
@@ -463,7 +460,7 @@ func (m *Matcher) patternFire(now int64) {
 		ft := rt.q.pop()
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
-		st := &op.state[id]
+		st := op.keys.state(id)
 		st.qid, st.due = timerID{}, noDeadline
 		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
 	}
@@ -471,7 +468,7 @@ func (m *Matcher) patternFire(now int64) {
 		for op.exp.n > 0 && op.exp.front().when <= now {
 			e := *op.exp.front()
 			op.exp.pop()
-			if st := &op.state[e.id]; st.due == e.when {
+			if st := op.keys.state(e.id); st.due == e.when {
 				st.due = noDeadline
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: st.birth})
 			}
@@ -483,9 +480,9 @@ func (m *Matcher) patternFire(now int64) {
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
 		if op.flat != nil {
-			op.flat.Expire(&op.state[b.id].fp, op.keys.key(b.id), now)
+			op.flat.Expire(&op.keys.state(b.id).fp, op.keys.key(b.id), now)
 		} else {
-			op.state[b.id].mt.Expire(now)
+			op.keys.state(b.id).mt.Expire(now)
 		}
 		op.settle(b.id)
 	}
@@ -500,7 +497,7 @@ func (rt *patternRuntime) rearm(m *Matcher) {
 	for _, op := range rt.expOps {
 		for op.exp.n > 0 {
 			e := op.exp.front()
-			if op.state[e.id].due == e.when {
+			if op.keys.state(e.id).due == e.when {
 				if !ok || e.when < t {
 					t, ok = e.when, true
 				}
@@ -523,8 +520,8 @@ func (m *Matcher) patternClose() {
 	ops := slices.Clone(rt.ops)
 	slices.SortFunc(ops, func(a, b *patternOp) int { return a.p.rank - b.p.rank })
 	for _, op := range ops {
-		for id := range op.state {
-			st := &op.state[id]
+		for id := range op.keys.ids() {
+			st := op.keys.state(int32(id))
 			switch {
 			case op.flat != nil && st.fp.Len() > 0:
 				op.flat.Flush(&st.fp, op.keys.key(int32(id)))

@@ -134,9 +134,9 @@ type keyedOp struct {
 	p      *keyedPlan
 	m      *Matcher
 	rule   *RuleInfo
-	keys   keyTable
-	state  []keyState // per key id
-	outs   []outState // per key id, with an output rate limit
+	keys   keyTable[struct{}] // the keys' state is in state, beside outs
+	state  []keyState         // per key id
+	outs   []outState         // per key id, with an output rate limit
 	pool   []window.Window[event.Value]
 	births uint64
 	cur    int32 // key whose window is running (for Emit)
