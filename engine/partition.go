@@ -4,7 +4,9 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/cepengine/cep/engine/event"
@@ -24,15 +26,15 @@ import (
 // dormant, with its interned values, so that a key that comes back (the
 // same keys in every tumbling window) is revived without allocating. Up to
 // the most keys ever live at once (at least 1024) stay dormant: dormant
-// keys never take more memory than the live ones did. A key retired when
-// that many are dormant is deleted on the spot: that reads its record,
+// keys never take more memory than the live ones did; keys of one int,
+// time, duration or bool, which own nothing to save, up to 1024 only
+// (dormantBound). A key retired when that many are dormant is deleted on
+// the spot: that reads its record,
 // which retiring it reads anyway, where deleting the oldest dormant key
 // instead would cost a key that churns (a million accounts, each idle
 // most of the time) the cache misses of another key's record and values,
 // untouched for long. Ids of deleted keys are reused, last freed first
-// (warm). Dormant keys are
-// kept in a list, oldest retired first, linked through their ids, so that
-// retiring, reviving and deleting one costs a few stores.
+// (warm). Retiring or reviving a key touches its record and nothing else.
 //
 // Key identity: two keys are equal when every value has the same kind and
 // payload. Strings compare by bytes; floats by value, with -0 equal to +0
@@ -40,13 +42,11 @@ import (
 // a float are different keys even when equal in value (a key's type is
 // fixed at compile time, so they only meet in keys of type any).
 type keyTable[S any] struct {
-	width  int           // values per key
-	vals   []event.Value // key id i holds vals[i*width : (i+1)*width]
-	meta   []keyMeta[S]  // per key id
-	fresh  S             // the state of a new key id
-	oldest int32         // the dormant key retired first, or -1
-	newest int32         // the dormant key retired last, or -1
-	free   []int32       // ids of deleted keys
+	width int           // values per key
+	vals  []event.Value // key id i holds vals[i*width : (i+1)*width]
+	meta  []keyMeta[S]  // per key id
+	fresh S             // the state of a new key id
+	free  []int32       // ids of deleted keys
 	// slots: 0 = empty, else the hash's top 32 bits << 32 | key id + 1;
 	// len is a power of two, 2^(64-shift). A key's home slot is its
 	// hash's top bits (h >> shift), which the slot holds: deleting one
@@ -66,8 +66,6 @@ type keyTable[S any] struct {
 // a key and reading its state is one visit, not two.
 type keyMeta[S any] struct {
 	hash   uint64
-	older  int32 // dormant: the key retired before it, or -1
-	newer  int32 // dormant: the key retired after it, or -1
 	status keyStatus
 	kind   event.Kind // the kind of the key's first value
 	st     S
@@ -90,7 +88,6 @@ func (t *keyTable[S]) init(width int) {
 	t.seed = maphash.MakeSeed()
 	t.seed64 = maphash.String(t.seed, "cep")
 	t.slots, t.shift = make([]uint64, 16), 60
-	t.oldest, t.newest = -1, -1
 }
 
 // state returns the operator's state of key id (live, dormant or
@@ -103,10 +100,48 @@ func (t *keyTable[S]) ids() int { return len(t.meta) }
 // Len returns the number of live keys.
 func (t *keyTable[S]) Len() int { return t.live }
 
-// key returns the values of key id.
+// key returns the values of key id, in storage that stays the key's
+// while it lives.
+//
+// A lone exact scalar (see loneScalar) is not stored at insert: its hash
+// is its value, and writing it would cost a key that churns (a million
+// accounts, each seen now and then) a cache miss for a value that the
+// common paths never read. It is written here, when something asks.
 func (t *keyTable[S]) key(id int32) []event.Value {
 	i := int(id) * t.width
+	if n := i + t.width; n > len(t.vals) {
+		t.vals = slices.Grow(t.vals, n-len(t.vals))[:max(n, cap(t.vals))]
+	}
+	if t.loneScalar(id) {
+		t.vals[i] = t.scalarKey(id)
+	}
 	return t.vals[i : i+t.width : i+t.width]
+}
+
+// loneScalar reports whether key id is one int, time, duration or bool
+// value: a key whose hash (hashScalar) is a bijection of its value.
+func (t *keyTable[S]) loneScalar(id int32) bool {
+	return t.width == 1 && exactScalar(t.meta[id].kind)
+}
+
+// scalarKey returns the value of key id, a lone scalar (loneScalar), from
+// its hash, reading nothing but the key's record.
+func (t *keyTable[S]) scalarKey(id int32) event.Value {
+	h := t.meta[id].hash
+	k := t.meta[id].kind
+	x := h ^ h>>32                                       // hashScalar's fold is its own inverse
+	p := x*0xf1de83e19937733d ^ uint64(k)<<56 ^ t.seed64 // the multiplier's inverse mod 2^64
+	switch k {
+	case event.KindInt:
+		return event.IntValue(int64(p))
+	case event.KindTime:
+		return event.TimeValue(int64(p))
+	case event.KindDuration:
+		return event.DurationValue(time.Duration(p))
+	case event.KindBool:
+		return event.BoolValue(p != 0)
+	}
+	panic("engine: scalarKey of a key that is not a lone scalar")
 }
 
 // hash hashes a key's values. Random per table (maphash's seed), so that
@@ -251,7 +286,8 @@ func (t *keyTable[S]) findString(s string) (uint64, int32) {
 			return h, -1
 		}
 		if e&^0xffffffff == tag {
-			if id := int32(uint32(e)) - 1; t.vals[id].Kind() == event.KindString && t.vals[id].Str() == s {
+			// (A lone scalar's values may not be stored: see key.)
+			if id := int32(uint32(e)) - 1; int(id) < len(t.vals) && t.vals[id].Kind() == event.KindString && t.vals[id].Str() == s {
 				return h, id
 			}
 		}
@@ -314,19 +350,18 @@ func (t *keyTable[S]) insert(vals []event.Value, h uint64) int32 {
 		t.free = t.free[:n-1]
 	} else {
 		id = int32(len(t.meta))
-		t.meta = append(t.meta, keyMeta[S]{older: -1, newer: -1, st: t.fresh})
-		for range t.width {
-			t.vals = append(t.vals, event.Nil)
-		}
+		t.meta = append(t.meta, keyMeta[S]{st: t.fresh})
 	}
 	t.meta[id].hash = h
 	t.meta[id].status = keyLive
 	if len(vals) > 0 {
 		t.meta[id].kind = vals[0].Kind()
 	}
-	k := t.key(id)
-	for i, v := range vals {
-		k[i] = ownValue(v)
+	if !t.loneScalar(id) { // (a lone scalar is its hash: see key)
+		k := t.key(id)
+		for i, v := range vals {
+			k[i] = ownValue(v)
+		}
 	}
 	t.place(id, h)
 	t.live++
@@ -339,7 +374,6 @@ func (t *keyTable[S]) dormant(id int32) bool { return t.meta[id].status == keyDo
 
 // revive makes a dormant key live again.
 func (t *keyTable[S]) revive(id int32) {
-	t.unlink(id)
 	t.meta[id].status = keyLive
 	t.sleep--
 	t.live++
@@ -350,35 +384,25 @@ func (t *keyTable[S]) revive(id int32) {
 // as many dormant keys as it may (see keyTable).
 func (t *keyTable[S]) retire(id int32) {
 	t.live--
-	if t.sleep >= max(minDormant, t.peak) {
+	if t.sleep >= t.dormantBound(id) {
 		t.drop(id)
 		return
 	}
 	t.meta[id].status = keyDormant
 	t.sleep++
-	t.meta[id].older, t.meta[id].newer = t.newest, -1
-	if t.newest >= 0 {
-		t.meta[t.newest].newer = id
-	} else {
-		t.oldest = id
-	}
-	t.newest = id
 }
 
-// unlink takes dormant key id out of the list of dormant keys.
-func (t *keyTable[S]) unlink(id int32) {
-	o, n := t.meta[id].older, t.meta[id].newer
-	if o >= 0 {
-		t.meta[o].newer = n
-	} else {
-		t.oldest = n
+// dormantBound is how many dormant keys the table may keep when key id
+// retires: as many as were ever live at once, for a key that owns memory
+// (strings, lists, or several values: its revival saves their copies);
+// minDormant for a lone scalar (see loneScalar), whose revival saves
+// nothing an insert would not do but whose record, kept, takes memory
+// and cache from the live keys (a million accounts that come and go).
+func (t *keyTable[S]) dormantBound(id int32) int {
+	if t.loneScalar(id) {
+		return minDormant
 	}
-	if n >= 0 {
-		t.meta[n].older = o
-	} else {
-		t.newest = o
-	}
-	t.meta[id].older, t.meta[id].newer = -1, -1
+	return max(minDormant, t.peak)
 }
 
 func (t *keyTable[S]) place(id int32, h uint64) {
@@ -424,7 +448,7 @@ func (t *keyTable[S]) drop(id int32) {
 			i = j
 		}
 	}
-	if k := t.meta[id].kind; t.width != 1 || k == event.KindString || k == event.KindList {
+	if !t.loneScalar(id) {
 		clear(t.key(id)) // drop references to the interned strings
 	} // (a lone scalar refers to nothing: its values' cache line is spared)
 	t.meta[id].status = keyFree
@@ -451,7 +475,7 @@ func ownValue(v event.Value) event.Value {
 func (t *keyTable[S]) sizeBytes() int {
 	b := 24*cap(t.vals) + int(unsafe.Sizeof(keyMeta[S]{}))*cap(t.meta) + 4*cap(t.free) + 8*cap(t.slots)
 	for id := range t.meta {
-		if t.meta[id].status != keyFree {
+		if t.meta[id].status != keyFree && !t.loneScalar(int32(id)) {
 			for _, v := range t.key(int32(id)) {
 				b += valueBytes(v)
 			}

@@ -129,14 +129,14 @@ func TestKeyTable_allocs(t *testing.T) {
 	}
 }
 
-// TestKeyTable_retireQueueBounded: keys retired and revived forever do not
-// grow the list of dormant keys.
-func TestKeyTable_retireQueueBounded(t *testing.T) {
+// TestKeyTable_retireBounded: keys retired and revived forever do not
+// grow the number of dormant keys.
+func TestKeyTable_retireBounded(t *testing.T) {
 	var tb keyTable[struct{}]
 	tb.init(1)
-	vals := []event.Value{event.IntValue(0)}
+	vals := []event.Value{event.StringValue("")}
 	for i := range 100000 {
-		vals[0] = event.IntValue(int64(i % 10))
+		vals[0] = event.StringValue(fmt.Sprint(i % 10))
 		h := tb.hash(vals)
 		id := tb.find(vals, h)
 		switch {
@@ -147,15 +147,75 @@ func TestKeyTable_retireQueueBounded(t *testing.T) {
 		}
 		tb.retire(id)
 	}
-	n := 0
-	for id := tb.oldest; id >= 0; id = tb.meta[id].newer {
-		if !tb.dormant(id) {
-			t.Fatalf("key %d in the dormant list is not dormant", id)
-		}
-		n++
+	if tb.sleep > 10 {
+		t.Errorf("%d dormant keys, want at most 10", tb.sleep)
 	}
-	if n != tb.sleep || n > 10 {
-		t.Errorf("%d entries in the list of dormant keys, %d dormant keys", n, tb.sleep)
+}
+
+// TestKeyTable_loneScalarValues: the value of a key of one int, time,
+// duration or bool is not stored until asked for (its hash is its value),
+// and comes back right, live, dormant and revived; other keys' are stored.
+func TestKeyTable_loneScalarValues(t *testing.T) {
+	var tb keyTable[struct{}]
+	tb.init(1)
+	keys := []event.Value{event.IntValue(-7), event.TimeValue(math.MaxInt64), event.DurationValue(-time.Second),
+		event.BoolValue(true), event.BoolValue(false), event.StringValue("s"), event.FloatValue(-2.5)}
+	ids := make([]int32, len(keys))
+	for i, v := range keys {
+		vals := []event.Value{v}
+		ids[i] = tb.insert(vals, tb.hash(vals))
+		if i == 4 && len(tb.vals) != 0 {
+			t.Errorf("values stored for %d lone scalar keys, want none", len(tb.vals))
+		}
+	}
+	check := func(when string) {
+		for i, v := range keys {
+			if got := tb.key(ids[i])[0]; !sameKey(got, v) || got.Kind() != v.Kind() {
+				t.Errorf("%s: key %d: %v, want %v", when, ids[i], got, v)
+			}
+		}
+	}
+	check("live")
+	for i, v := range keys {
+		tb.retire(ids[i])
+		vals := []event.Value{v}
+		if id := tb.find(vals, tb.hash(vals)); id != ids[i] || !tb.dormant(id) {
+			t.Errorf("%v retired: id %d, want %d, dormant", v, id, ids[i])
+		}
+	}
+	check("dormant")
+	for _, id := range ids {
+		tb.revive(id)
+	}
+	check("revived")
+}
+
+// TestKeyTable_dormantBound: retired keys that own strings stay dormant up
+// to the most keys ever live at once; lone scalars up to minDormant.
+func TestKeyTable_dormantBound(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		val  func(i int) event.Value
+		want int
+	}{
+		{"int", func(i int) event.Value { return event.IntValue(int64(i)) }, minDormant},
+		{"time", func(i int) event.Value { return event.TimeValue(int64(i)) }, minDormant},
+		{"string", func(i int) event.Value { return event.StringValue(fmt.Sprint(i)) }, 5000},
+		{"float", func(i int) event.Value { return event.FloatValue(float64(i)) }, 5000},
+	} {
+		var tb keyTable[struct{}]
+		tb.init(1)
+		ids := make([]int32, 5000)
+		for i := range ids {
+			vals := []event.Value{tc.val(i)}
+			ids[i] = tb.insert(vals, tb.hash(vals))
+		}
+		for _, id := range ids {
+			tb.retire(id)
+		}
+		if tb.sleep != tc.want || tb.Len() != 0 {
+			t.Errorf("%s: %d dormant, %d live after retiring 5000; want %d, 0", tc.name, tb.sleep, tb.Len(), tc.want)
+		}
 	}
 }
 

@@ -68,15 +68,20 @@ type patternOp struct {
 	// flat runs every key of a simple-shaped pattern (pattern.Flat), nil
 	// otherwise: its keys keep a FlatPart (patternKey.fp) and no matcher.
 	flat *pattern.Flat
-	// On the flat path a key's deadline (its oldest run's within) goes to
-	// exp when it is not earlier than exp's last entry, as it is when a
-	// key's first run sets it (runs start in time order); else (the key's
-	// next run, once the first is done) to the deadline queue. A key with
-	// a pending run then costs no timer slot, and its expiry is O(1).
+	// On the flat path (with within, and not noKeyFIFO: runFIFO) every
+	// run that begins puts its expiry in exp: runs begin in time order, so
+	// it goes at the end, and every deadline a key can have (its earliest
+	// live run's expiry: pattern.Flat.Began) is in exp before it is the
+	// key's. A key's deadline then never goes to the deadline queue: no
+	// timer slot per key, O(1) to set, move and fire. An entry is live
+	// while it is its key's deadline (patternKey.due); rearm drops stale
+	// ones at the front.
 	exp     expiryFIFO
+	runFIFO bool
 	births  uint64
 	newborn int32 // the key born by the event being run, or -1
 	kv      []event.Value
+	ekv     [1]event.Value // expiryKey's
 	emit    func(*pattern.Match)
 	tout    func(*pattern.Match) // emitTimeout, nil without on timeout emit
 	tfree   []*Derived           // recycled timeout events
@@ -133,7 +138,8 @@ func (rt *patternRuntime) init(m *Matcher) {
 		}
 		if f, ok := pattern.NewFlat(p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout, NoEvents: noEvents}, op.emit); ok {
 			op.flat = f
-			if !noKeyFIFO {
+			if !noKeyFIFO && f.Within() > 0 {
+				op.runFIFO = true
 				rt.expOps = append(rt.expOps, op)
 			}
 		}
@@ -186,6 +192,9 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 			key = op.keys.key(id)
 		}
 		err = op.flat.Process(&op.keys.state(id).fp, key, in)
+		if op.runFIFO && op.flat.Began() {
+			op.exp.push(in.Time+op.flat.Within(), id)
+		}
 	} else {
 		err = op.keys.state(id).mt.Process(in)
 	}
@@ -201,6 +210,18 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 	}
 	op.settle(id)
 	op.newborn = -1
+}
+
+// expiryKey returns the values of key id for its expiry: a lone scalar's
+// rebuilt from its record (which the expiry reads anyway) in a scratch
+// slice, where the key table's copy would cost a visit to its values for
+// what only a timeout or a trailing not's match reads.
+func (op *patternOp) expiryKey(id int32) []event.Value {
+	if !op.keys.loneScalar(id) {
+		return op.keys.key(id)
+	}
+	op.ekv[0] = op.keys.scalarKey(id)
+	return op.ekv[:1:1]
 }
 
 // exactScalar reports whether a key value of kind k is the same Value as
@@ -421,10 +442,8 @@ func (op *patternOp) schedule(id int32) {
 	queued := st.qid != timerID{}
 	st.due = due
 	switch {
-	case op.flat != nil && !noKeyFIFO && due != noDeadline && op.exp.fits(due):
-		rt.q.cancel(st.qid)
-		st.qid = timerID{}
-		op.exp.push(due, id)
+	case op.runFIFO:
+		// due is in exp already (see patternOp.exp).
 	case due == noDeadline:
 		rt.q.cancel(st.qid)
 		st.qid = timerID{}
@@ -439,7 +458,7 @@ func (op *patternOp) schedule(id int32) {
 	// deadline queue nor the key at the front of its FIFO (a new deadline
 	// behind it, a deadline dropped or moved behind it) leaves both as
 	// they were, and spares rearm a visit to the front key's state.
-	if !queued && st.qid == (timerID{}) && op.flat != nil && op.exp.n > 0 && op.exp.front().id != id {
+	if !queued && st.qid == (timerID{}) && op.runFIFO && op.exp.n > 0 && op.exp.front().id != id {
 		return
 	}
 	rt.rearm(op.m)
@@ -480,7 +499,7 @@ func (m *Matcher) patternFire(now int64) {
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
 		if op.flat != nil {
-			op.flat.Expire(&op.keys.state(b.id).fp, op.keys.key(b.id), now)
+			op.flat.Expire(&op.keys.state(b.id).fp, op.expiryKey(b.id), now)
 		} else {
 			op.keys.state(b.id).mt.Expire(now)
 		}

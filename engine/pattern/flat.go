@@ -55,6 +55,7 @@ type Flat struct {
 	pos   int64        // the position of the event being processed
 	cur   *event.Event // the event being processed
 	held  bool         // some run took cur this call
+	began bool         // Process started a run (see Began)
 	key   []event.Value
 	views []event.Event // the slots bound in a match, per element of the run
 	sc    scratch
@@ -166,7 +167,7 @@ func (f *Flat) Process(pt *FlatPart, key []event.Value, ev *event.Event) error {
 		f.expire(pt, ev.Time)
 	}
 	f.pos++
-	f.cur, f.held = ev, false
+	f.cur, f.held, f.began = ev, false, false
 	pl := f.pl
 	steps := f.p.steps
 	m := f.nel
@@ -224,6 +225,7 @@ func (f *Flat) Process(pt *FlatPart, key []event.Value, ev *event.Event) error {
 				pt.tail = r
 			}
 			pt.n++
+			f.began = nr.k < m || nr.wait // (else it is complete: no deadline)
 		}
 	}
 	f.settle(pt)
@@ -236,6 +238,16 @@ func (f *Flat) Process(pt *FlatPart, key []event.Value, ev *event.Event) error {
 	}
 	return nil
 }
+
+// Began reports whether the last Process started a partial match. Its
+// expiry, the event's time plus Within, is then one of the partition's
+// deadlines: every deadline Deadline gives is the expiry of a run it
+// started, so a caller that notes each one as it begins (in time order,
+// as events come) has noted every deadline in advance.
+func (f *Flat) Began() bool { return f.began }
+
+// Within returns the pattern's within, or 0 (no deadlines).
+func (f *Flat) Within() int64 { return max(f.p.within, 0) }
 
 // Expire fires the partition's timers due at or before watermark.
 func (f *Flat) Expire(pt *FlatPart, key []event.Value, watermark int64) {
