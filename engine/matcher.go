@@ -404,7 +404,7 @@ func (m *Matcher) process(ev *event.Event, pos *Pos) {
 	m.maxSeen, m.wm = t, wm
 	m.busy = true
 	ev.Time, ev.Seq = t, m.seq
-	if m.timers.due(t) {
+	if m.timerDue(t) {
 		m.fireUpTo(t)
 	}
 	m.stats.Processed++ // processInput, by hand
@@ -418,7 +418,7 @@ func (m *Matcher) process(ev *event.Event, pos *Pos) {
 			m.flush()
 		}
 	}
-	if m.timers.due(m.wm) { // only when Advance moved the watermark past t
+	if m.timerDue(m.wm) { // only when Advance moved the watermark past t
 		m.drain()
 	}
 	m.busy = false
@@ -491,7 +491,7 @@ func (m *Matcher) processSlow(ev *event.Event, pos *Pos) {
 	if !widen && m.buf.len() == 0 && t <= m.wm {
 		// Released on arrival: run in place, as in process (which says
 		// why nothing to come can sort before it).
-		if m.timers.due(t) {
+		if m.timerDue(t) {
 			m.fireUpTo(t)
 		}
 		m.processInput(ev, ti)
@@ -645,8 +645,8 @@ func (m *Matcher) release(e *event.Event) {
 func (m *Matcher) drain() {
 	for {
 		et, eok := m.buf.peekTime()
-		if tt, ok := m.timers.peek(); ok && tt <= m.wm && (!eok || tt <= et) {
-			m.fire(m.timers.pop())
+		if tt, lane, ok := m.nextTimer(); ok && tt <= m.wm && (!eok || tt <= et) {
+			m.fire(m.popTimer(lane))
 			continue
 		}
 		if !eok || et > m.wm {
@@ -660,9 +660,69 @@ func (m *Matcher) drain() {
 
 // fireUpTo fires the timers due at or before t.
 func (m *Matcher) fireUpTo(t int64) {
-	for m.timers.due(t) {
-		m.fire(m.timers.pop())
+	for m.timerDue(t) {
+		m.fire(m.popTimer(m.nextLane()))
 	}
+}
+
+// The matcher's timers are in three lanes: its timer queue, and the
+// matcher timers of window (and output) rules and of pattern rules
+// (keyDeadlines). Together they fire in (time, setting order).
+const (
+	laneQueue = iota
+	laneKeyed
+	lanePatterns
+)
+
+// timerDue reports whether a timer of any lane is due at or before t.
+func (m *Matcher) timerDue(t int64) bool {
+	return m.timers.due(t) || m.keyed.due(t) || m.patterns.due(t)
+}
+
+// nextTimer returns the time and lane of the earliest timer.
+func (m *Matcher) nextTimer() (int64, int, bool) {
+	lane := m.nextLane()
+	switch {
+	case lane == laneKeyed:
+		return m.keyed.mtWhen, lane, true
+	case lane == lanePatterns:
+		return m.patterns.mtWhen, lane, true
+	case m.timers.has:
+		return m.timers.next, lane, true
+	}
+	return 0, lane, false
+}
+
+// nextLane returns the lane of the earliest timer (laneQueue when there is
+// none).
+func (m *Matcher) nextLane() int {
+	var when int64
+	var seq uint64
+	lane, ok := laneQueue, false
+	if m.timers.has {
+		e, _, _ := m.timers.front()
+		when, seq, ok = e.when, e.seq, true
+	}
+	if kd := &m.keyed.keyDeadlines; kd.mtSet && (!ok || kd.mtWhen < when || kd.mtWhen == when && kd.mtSeq < seq) {
+		when, seq, lane, ok = kd.mtWhen, kd.mtSeq, laneKeyed, true
+	}
+	if kd := &m.patterns.keyDeadlines; kd.mtSet && (!ok || kd.mtWhen < when || kd.mtWhen == when && kd.mtSeq < seq) {
+		lane = lanePatterns
+	}
+	return lane
+}
+
+// popTimer removes the earliest timer of a lane and returns it.
+func (m *Matcher) popTimer(lane int) firedTimer {
+	switch lane {
+	case laneKeyed:
+		m.keyed.mtSet = false
+		return firedTimer{when: m.keyed.mtWhen, node: m.keyed.node}
+	case lanePatterns:
+		m.patterns.mtSet = false
+		return firedTimer{when: m.patterns.mtWhen, node: m.patterns.node}
+	}
+	return m.timers.pop()
 }
 
 // setTimer asks for fire(node, arg) when the watermark reaches when. It is

@@ -425,6 +425,41 @@ timer 1h0m0s e`
 	}
 }
 
+// TestMatcher_timerLanes: the matcher timers of window and pattern rules
+// (keyDeadlines, lanes of their own) fire with the timer queue's in
+// (time, setting order); moving one to a new time puts it after the timers
+// already set for that time, as resetTimer does.
+func TestMatcher_timerLanes(t *testing.T) {
+	b := marketBuilder()
+	b.Rule("all").From("Trade").Emit("T", Field{Name: "sym"})
+	m := mustBuild(t, b).NewMatcher(Config{})
+	m.keyed.node, m.patterns.node = -1, -1 // fired to timerHook, as the queue's of no operator
+	var log []string
+	m.timerHook = func(ft firedTimer) {
+		name := string(rune('a' + ft.arg))
+		if ft.arg == 0 { // a lane's
+			name = "lane"
+		}
+		log = append(log, time.Duration(ft.when-t0).String()+" "+name)
+	}
+	m.setTimer(at(3*time.Second), -1, 1)            // b
+	m.patterns.syncAt(m, at(3*time.Second), true)   // after b
+	m.setTimer(at(3*time.Second), -1, 2)            // c, after the patterns' lane
+	m.keyed.syncAt(m, at(2*time.Second), true)      // moved below: after d
+	m.setTimer(at(4*time.Second), -1, 3)            // d
+	m.keyed.syncAt(m, at(4*time.Second), true)      // after d
+	m.patterns.syncAt(m, at(3*time.Second), true)   // unchanged: keeps its place
+	m.setTimer(at(5*time.Second), -1, 4)            // e
+	m.Process(ptr(trade("x", 1, 1, 9*time.Second))) // lateness 2s: watermark 7s
+	want := "3s b\n3s lane\n3s c\n4s d\n4s lane\n5s e"
+	if got := strings.Join(log, "\n"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if s := m.Stats(); s.TimersSet != 6 || s.TimersDone != 6 {
+		t.Errorf("timers set %d, fired %d; want 6, 6", s.TimersSet, s.TimersDone)
+	}
+}
+
 func TestMatcher_reentrant(t *testing.T) {
 	b := marketBuilder()
 	b.Rule("all").From("Trade").Emit("T", Field{Name: "sym"})

@@ -499,7 +499,11 @@ func (m *Matcher) patternFire(now int64) {
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
 		if op.flat != nil {
-			op.flat.Expire(&op.keys.state(b.id).fp, op.expiryKey(b.id), now)
+			var key []event.Value // (read only by what the expiry emits)
+			if op.flat.EmitsAtExpiry() {
+				key = op.expiryKey(b.id)
+			}
+			op.flat.Expire(&op.keys.state(b.id).fp, key, now)
 		} else {
 			op.keys.state(b.id).mt.Expire(now)
 		}

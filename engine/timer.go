@@ -302,12 +302,19 @@ func (q *timerQueue) due(t int64) bool {
 // keyDeadlines is the deadline queue of one kind of keyed operator (window
 // and output rules, or pattern rules): one entry per key that has a
 // deadline, backed by a single matcher timer kept at the earliest entry, so
-// that a million keys cost the matcher's timer queue one timer.
+// that a million keys cost the matcher one timer.
+//
+// The matcher timer is a lane of the matcher's own (Matcher.nextTimer), not
+// an entry of its timer queue: it moves at nearly every expiry (the next
+// key's deadline), and a time and a place in the queue's setting order
+// (seq, drawn from the queue's counter, so that timers of equal time fire
+// in the order they were set, across the lanes) cost a few stores where a
+// queue entry cost a slot, a lane and their bookkeeping.
 type keyDeadlines struct {
 	q      timerQueue // key deadlines: node = operator index, arg = key id
 	node   int32      // node of the matcher timer (any node of the kind)
-	mt     timerID    // the matcher timer, at q's earliest deadline
-	mtWhen int64
+	mtWhen int64      // the matcher timer, at q's earliest deadline, when mtSet
+	mtSeq  uint64     // its place in the setting order (timerQueue.seq)
 	mtSet  bool
 	firing bool // while the due keys run: sync once at the end
 	batch  []dueKey
@@ -315,21 +322,18 @@ type keyDeadlines struct {
 
 // syncAt keeps the matcher timer at t (none when !ok).
 func (kd *keyDeadlines) syncAt(m *Matcher, t int64, ok bool) {
-	if !ok {
-		if kd.mtSet {
-			m.cancelTimer(kd.mt)
-			kd.mtSet = false
+	switch {
+	case !ok:
+		kd.mtSet = false
+	case kd.mtSet && kd.mtWhen == t:
+	default:
+		if !kd.mtSet {
+			m.stats.TimersSet++ // (moving it is not setting one, as for the queue's)
 		}
-		return
+		m.timers.seq++
+		kd.mtWhen, kd.mtSeq, kd.mtSet = t, m.timers.seq, true
 	}
-	if kd.mtSet {
-		if kd.mtWhen == t {
-			return
-		}
-		if m.resetTimer(kd.mt, t) {
-			kd.mtWhen = t
-			return
-		}
-	}
-	kd.mt, kd.mtSet, kd.mtWhen = m.setTimer(t, kd.node, 0), true, t
 }
+
+// due reports whether the matcher timer is due at or before t.
+func (kd *keyDeadlines) due(t int64) bool { return kd.mtSet && kd.mtWhen <= t }

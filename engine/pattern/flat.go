@@ -249,7 +249,14 @@ func (f *Flat) Began() bool { return f.began }
 // Within returns the pattern's within, or 0 (no deadlines).
 func (f *Flat) Within() int64 { return max(f.p.within, 0) }
 
-// Expire fires the partition's timers due at or before watermark.
+// EmitsAtExpiry reports whether Expire may emit (a match completed by a
+// trailing not's end, or a timeout): only then does it read its key.
+func (f *Flat) EmitsAtExpiry() bool {
+	return f.cfg.Timeout != nil || len(f.pl.guards[f.nel]) > 0
+}
+
+// Expire fires the partition's timers due at or before watermark. key
+// may be nil when EmitsAtExpiry is false.
 func (f *Flat) Expire(pt *FlatPart, key []event.Value, watermark int64) {
 	if pt.n > 0 && f.p.within > 0 {
 		f.key = key

@@ -103,7 +103,11 @@ func TestFlat_differential(t *testing.T) {
 				for j := range nparts {
 					cur = j
 					if d, ok := f.Deadline(&parts[j]); ok && d <= tm {
+						n := len(got)
 						f.Expire(&parts[j], nil, tm)
+						if len(got) > n && !f.EmitsAtExpiry() {
+							t.Fatalf("seed %d: Expire emitted, EmitsAtExpiry says it cannot", seed)
+						}
 					}
 					if d, ok := lean.Deadline(&leanParts[j]); ok && d <= tm {
 						lean.Expire(&leanParts[j], nil, tm)
