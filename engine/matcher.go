@@ -94,6 +94,7 @@ type Matcher struct {
 
 	buf    reorderBuffer
 	timers timerQueue
+	dueAt  int64 // the earliest timer of any lane (timerDue), or MaxInt64
 	evFree []*event.Event
 
 	memo []uint64 // per node: gen<<1 | filter result
@@ -269,6 +270,7 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 		wm:      math.MinInt64,
 		maxLate: int64(g.maxLate),
 		now:     math.MinInt64,
+		dueAt:   math.MaxInt64,
 		memo:    make([]uint64, len(g.nodes)),
 		free:    make([][]*Derived, len(g.rules)),
 		spare:   make([]*Derived, len(g.rules)),
@@ -661,7 +663,11 @@ func (m *Matcher) drain() {
 // fireUpTo fires the timers due at or before t.
 func (m *Matcher) fireUpTo(t int64) {
 	for m.timerDue(t) {
-		m.fire(m.popTimer(m.nextLane()))
+		tt, lane, ok := m.nextTimer()
+		if !ok || tt > t { // (dueAt is MaxInt64 with no timer: t may be too)
+			return
+		}
+		m.fire(m.popTimer(lane))
 	}
 }
 
@@ -676,7 +682,22 @@ const (
 
 // timerDue reports whether a timer of any lane is due at or before t.
 func (m *Matcher) timerDue(t int64) bool {
-	return m.timers.due(t) || m.keyed.due(t) || m.patterns.due(t)
+	return t >= m.dueAt
+}
+
+// redue recomputes dueAt after a change of a lane.
+func (m *Matcher) redue() {
+	d := int64(math.MaxInt64)
+	if m.timers.has {
+		d = m.timers.next
+	}
+	if m.keyed.mtSet {
+		d = min(d, m.keyed.mtWhen)
+	}
+	if m.patterns.mtSet {
+		d = min(d, m.patterns.mtWhen)
+	}
+	m.dueAt = d
 }
 
 // nextTimer returns the time and lane of the earliest timer.
@@ -717,26 +738,40 @@ func (m *Matcher) popTimer(lane int) firedTimer {
 	switch lane {
 	case laneKeyed:
 		m.keyed.mtSet = false
+		m.redue()
 		return firedTimer{when: m.keyed.mtWhen, node: m.keyed.node}
 	case lanePatterns:
 		m.patterns.mtSet = false
+		m.redue()
 		return firedTimer{when: m.patterns.mtWhen, node: m.patterns.node}
 	}
-	return m.timers.pop()
+	t := m.timers.pop()
+	m.redue()
+	return t
 }
 
 // setTimer asks for fire(node, arg) when the watermark reaches when. It is
 // the timer API of operators (windows, patterns).
 func (m *Matcher) setTimer(when int64, node int32, arg uint64) timerID {
 	m.stats.TimersSet++
-	return m.timers.set(when, node, arg)
+	id := m.timers.set(when, node, arg)
+	m.redue()
+	return id
 }
 
 // cancelTimer removes a pending timer; false if it already fired.
-func (m *Matcher) cancelTimer(id timerID) bool { return m.timers.cancel(id) }
+func (m *Matcher) cancelTimer(id timerID) bool {
+	ok := m.timers.cancel(id)
+	m.redue()
+	return ok
+}
 
 // resetTimer moves a pending timer; false if it already fired.
-func (m *Matcher) resetTimer(id timerID, when int64) bool { return m.timers.reset(id, when) }
+func (m *Matcher) resetTimer(id timerID, when int64) bool {
+	ok := m.timers.reset(id, when)
+	m.redue()
+	return ok
+}
 
 func (m *Matcher) fire(t firedTimer) {
 	m.stats.TimersDone++

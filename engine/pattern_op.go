@@ -63,6 +63,8 @@ type patternOp struct {
 	m      *Matcher
 	rule   *RuleInfo
 	keys   keyTable[patternKey] // the keys, each with its state
+	mts    []*pattern.Matcher   // by key id: its matcher (off the flat path); nil while retired
+	qids   []timerID            // by key id: its deadline-queue entry (see exp), when it has one
 	idle   []*pattern.Matcher   // matchers of freed keys, for reuse
 	shared *pattern.Shared      // the working memory all its matchers share
 	// flat runs every key of a simple-shaped pattern (pattern.Flat), nil
@@ -91,11 +93,13 @@ type patternOp struct {
 	arith   []*eval.Arith // per emitted field: its direct form (a key, a constant, one + - * /), or nil
 }
 
-// patternKey is the state of one key of a pattern operator.
+// patternKey is the state of one key of a pattern operator, in its
+// record in the key table (one visit finds the key and its state): what
+// the flat path reads. The rest is beside it, by key id, for the paths
+// that use it (patternOp.mts, patternOp.qids), so that a million keys on
+// the flat path do not carry it.
 type patternKey struct {
-	mt    *pattern.Matcher // nil while the key is retired, and on the flat path
 	fp    pattern.FlatPart // the key's partial matches on the flat path
-	qid   timerID          // its deadline entry
 	due   int64            // its deadline, or noDeadline
 	birth uint64           // order of the key's birth (see the top of the file)
 }
@@ -196,7 +200,7 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 			op.exp.push(in.Time+op.flat.Within(), id)
 		}
 	} else {
-		err = op.keys.state(id).mt.Process(in)
+		err = op.mts[id].Process(in)
 	}
 	if in != ev {
 		op.shift = event.Event{}
@@ -273,13 +277,16 @@ func (op *patternOp) born(ev *event.Event, h uint64, id int32) int32 {
 	if op.flat != nil {
 		return id
 	}
+	for int(id) >= len(op.mts) {
+		op.mts = append(op.mts, nil)
+	}
 	if n := len(op.idle); n > 0 {
-		st.mt = op.idle[n-1]
+		op.mts[id] = op.idle[n-1]
 		op.idle[n-1] = nil
 		op.idle = op.idle[:n-1]
-		st.mt.Reset(op.keys.key(id))
+		op.mts[id].Reset(op.keys.key(id))
 	} else {
-		st.mt = pattern.NewMatcher(op.p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout, Shared: op.shared}, op.keys.key(id), op.emit)
+		op.mts[id] = pattern.NewMatcher(op.p.pat, m.vm, pattern.Config{MaxPartials: m.cfg.MaxPartials, Timeout: op.tout, Shared: op.shared}, op.keys.key(id), op.emit)
 	}
 	return id
 }
@@ -295,14 +302,15 @@ func (op *patternOp) settle(id int32) {
 		}
 		return
 	}
-	if !st.mt.Idle() {
+	mt := op.mts[id]
+	if !mt.Idle() {
 		op.schedule(id)
 		return
 	}
 	if len(op.idle) < op.maxIdle() {
-		op.idle = append(op.idle, st.mt)
+		op.idle = append(op.idle, mt)
 	}
-	st.mt = nil
+	op.mts[id] = nil
 	op.schedule(id) // cancels a deadline, if one is left (an idle matcher has none)
 	op.free(id)
 }
@@ -430,8 +438,8 @@ func (op *patternOp) schedule(id int32) {
 		if t, ok := op.flat.Deadline(&st.fp); ok {
 			due = t
 		}
-	} else if st.mt != nil {
-		if t, ok := st.mt.Deadline(); ok {
+	} else if mt := op.mts[id]; mt != nil {
+		if t, ok := mt.Deadline(); ok {
 			due = t
 		}
 	}
@@ -439,16 +447,24 @@ func (op *patternOp) schedule(id int32) {
 		return
 	}
 	rt := &op.m.patterns
-	queued := st.qid != timerID{}
 	st.due = due
+	queued := false
 	switch {
 	case op.runFIFO:
 		// due is in exp already (see patternOp.exp).
-	case due == noDeadline:
-		rt.q.cancel(st.qid)
-		st.qid = timerID{}
-	case !rt.q.reset(st.qid, due):
-		st.qid = rt.q.set(due, op.p.index, uint64(id))
+	default:
+		for int(id) >= len(op.qids) {
+			op.qids = append(op.qids, timerID{})
+		}
+		q := &op.qids[id]
+		queued = true
+		switch {
+		case due == noDeadline:
+			rt.q.cancel(*q)
+			*q = timerID{}
+		case !rt.q.reset(*q, due):
+			*q = rt.q.set(due, op.p.index, uint64(id))
+		}
 	}
 	if rt.firing {
 		return
@@ -458,7 +474,7 @@ func (op *patternOp) schedule(id int32) {
 	// deadline queue nor the key at the front of its FIFO (a new deadline
 	// behind it, a deadline dropped or moved behind it) leaves both as
 	// they were, and spares rearm a visit to the front key's state.
-	if !queued && st.qid == (timerID{}) && op.runFIFO && op.exp.n > 0 && op.exp.front().id != id {
+	if !queued && op.exp.n > 0 && op.exp.front().id != id {
 		return
 	}
 	rt.rearm(op.m)
@@ -480,7 +496,7 @@ func (m *Matcher) patternFire(now int64) {
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
 		st := op.keys.state(id)
-		st.qid, st.due = timerID{}, noDeadline
+		op.qids[id], st.due = timerID{}, noDeadline
 		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
 	}
 	for _, op := range rt.expOps {
@@ -505,7 +521,7 @@ func (m *Matcher) patternFire(now int64) {
 			}
 			op.flat.Expire(&op.keys.state(b.id).fp, key, now)
 		} else {
-			op.keys.state(b.id).mt.Expire(now)
+			op.mts[b.id].Expire(now)
 		}
 		op.settle(b.id)
 	}
@@ -548,8 +564,8 @@ func (m *Matcher) patternClose() {
 			switch {
 			case op.flat != nil && st.fp.Len() > 0:
 				op.flat.Flush(&st.fp, op.keys.key(int32(id)))
-			case st.mt != nil:
-				st.mt.Flush()
+			case op.flat == nil && id < len(op.mts) && op.mts[id] != nil:
+				op.mts[id].Flush()
 			default:
 				continue
 			}

@@ -324,8 +324,12 @@ type keyDeadlines struct {
 func (kd *keyDeadlines) syncAt(m *Matcher, t int64, ok bool) {
 	switch {
 	case !ok:
+		if !kd.mtSet {
+			return
+		}
 		kd.mtSet = false
 	case kd.mtSet && kd.mtWhen == t:
+		return
 	default:
 		if !kd.mtSet {
 			m.stats.TimersSet++ // (moving it is not setting one, as for the queue's)
@@ -333,7 +337,5 @@ func (kd *keyDeadlines) syncAt(m *Matcher, t int64, ok bool) {
 		m.timers.seq++
 		kd.mtWhen, kd.mtSeq, kd.mtSet = t, m.timers.seq, true
 	}
+	m.redue()
 }
-
-// due reports whether the matcher timer is due at or before t.
-func (kd *keyDeadlines) due(t int64) bool { return kd.mtSet && kd.mtWhen <= t }
