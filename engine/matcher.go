@@ -899,6 +899,9 @@ func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 	for p := range plans {
 		plan := &plans[p]
 		switch {
+		case plan.pattern != nil: // runRule's first step, without its loop
+			m.patternEvent(plan.pattern, ev)
+			continue
 		case plan.pred != nil:
 			if !m.vm.EvalBool(plan.pred, &m.frame) {
 				continue
@@ -907,9 +910,6 @@ func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 			if !plan.fn(ev) {
 				continue
 			}
-		case plan.pattern != nil: // runRule's first step, without its loop
-			m.patternEvent(plan.pattern, ev)
-			continue
 		case plan.general != nil:
 			m.runRule(plan.general, ev)
 			continue

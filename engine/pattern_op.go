@@ -487,11 +487,7 @@ func (m *Matcher) patternFire(now int64) {
 	rt.mtSet = false
 	rt.firing = true
 	rt.batch = rt.batch[:0]
-	for {
-		t, ok := rt.q.peek()
-		if !ok || t > now {
-			break
-		}
+	for rt.q.due(now) {
 		ft := rt.q.pop()
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
