@@ -196,8 +196,16 @@ func TestPattern_deadlineFIFO(t *testing.T) {
 		nkeys := 1 + r.IntN(30)
 		var evs []event.Event
 		tm := time.Duration(0)
+		step := time.Millisecond
+		if seed%3 == 0 { // many events per instant: runs of one key begun at once, their entries apart
+			step = time.Second
+		}
 		for range 50 + r.IntN(300) {
-			tm += time.Duration(r.IntN(900)) * time.Millisecond
+			if seed%3 == 0 {
+				tm += time.Duration(r.IntN(3)/2) * step
+			} else {
+				tm += time.Duration(r.IntN(900)) * step
+			}
 			evs = append(evs, ev(fmt.Sprint("u", r.IntN(nkeys)), int64(1+r.IntN(3)), tm))
 		}
 		run := func(queue bool) (string, Stats, int) {

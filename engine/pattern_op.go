@@ -64,7 +64,8 @@ type patternOp struct {
 	rule   *RuleInfo
 	keys   keyTable[patternKey] // the keys, each with its state
 	mts    []*pattern.Matcher   // by key id: its matcher (off the flat path); nil while retired
-	qids   []timerID            // by key id: its deadline-queue entry (see exp), when it has one
+	qids   []timerID            // by key id, off runFIFO: its deadline-queue entry, when it has one
+	dues   []int64              // by key id, off runFIFO: its deadline in the queue, or noDeadline
 	idle   []*pattern.Matcher   // matchers of freed keys, for reuse
 	shared *pattern.Shared      // the working memory all its matchers share
 	// flat runs every key of a simple-shaped pattern (pattern.Flat), nil
@@ -76,7 +77,7 @@ type patternOp struct {
 	// live run's expiry: pattern.Flat.Began) is in exp before it is the
 	// key's. A key's deadline then never goes to the deadline queue: no
 	// timer slot per key, O(1) to set, move and fire. An entry is live
-	// while it is its key's deadline (patternKey.due); rearm drops stale
+	// while it is its key's deadline (dueAt); rearm drops stale
 	// ones at the front.
 	exp     expiryFIFO
 	runFIFO bool
@@ -100,7 +101,6 @@ type patternOp struct {
 // the flat path do not carry it.
 type patternKey struct {
 	fp    pattern.FlatPart // the key's partial matches on the flat path
-	due   int64            // its deadline, or noDeadline
 	birth uint64           // order of the key's birth (see the top of the file)
 }
 
@@ -117,7 +117,6 @@ func (rt *patternRuntime) init(m *Matcher) {
 	for _, p := range g.patterns {
 		op := &patternOp{p: p, m: m, rule: &g.rules[p.rule], newborn: -1}
 		op.keys.init(p.nKeys)
-		op.keys.fresh = patternKey{due: noDeadline}
 		op.shared = pattern.NewShared(p.pat)
 		op.kv = make([]event.Value, p.nKeys)
 		op.emit = op.emitMatch
@@ -429,55 +428,66 @@ func compareEvents(a, b *event.Event) int {
 	return 0
 }
 
-// schedule keeps key id's entry in the deadline queue at its matcher's
-// deadline.
-func (op *patternOp) schedule(id int32) {
-	st := op.keys.state(id)
-	due := int64(noDeadline)
+// deadline returns key id's deadline: its matcher's next work without an
+// event, or noDeadline.
+func (op *patternOp) deadline(id int32) int64 {
 	if op.flat != nil {
-		if t, ok := op.flat.Deadline(&st.fp); ok {
-			due = t
+		if t, ok := op.flat.Deadline(&op.keys.state(id).fp); ok {
+			return t
 		}
 	} else if mt := op.mts[id]; mt != nil {
 		if t, ok := mt.Deadline(); ok {
-			due = t
+			return t
 		}
 	}
-	if due == st.due {
-		return
+	return noDeadline
+}
+
+// dueAt reports whether when is key id's deadline: whether an entry of
+// exp (runFIFO) or of the deadline queue for it at when is live.
+func (op *patternOp) dueAt(id int32, when int64) bool {
+	if op.runFIFO {
+		t, ok := op.flat.Deadline(&op.keys.state(id).fp)
+		return ok && t == when
 	}
+	return int(id) < len(op.dues) && op.dues[id] == when
+}
+
+// schedule keeps key id's entry in the deadline queue at its matcher's
+// deadline, and the matcher timer at the earliest live entry.
+func (op *patternOp) schedule(id int32) {
 	rt := &op.m.patterns
-	st.due = due
-	queued := false
+	if op.runFIFO {
+		// Its deadlines are in exp already (see patternOp.exp). The
+		// matcher timer stands for the earliest live entry, and rearm
+		// leaves exp's front live: only a change of the key at the front
+		// (its entry gone stale, or just pushed to an empty exp) moves
+		// it, and any other spares rearm a visit to the front key's state.
+		if !rt.firing && op.exp.n > 0 && op.exp.front().id == id {
+			rt.rearm(op.m)
+		}
+		return
+	}
+	due := op.deadline(id)
+	for int(id) >= len(op.dues) {
+		op.dues = append(op.dues, noDeadline)
+		op.qids = append(op.qids, timerID{})
+	}
+	if due == op.dues[id] {
+		return
+	}
+	op.dues[id] = due
+	q := &op.qids[id]
 	switch {
-	case op.runFIFO:
-		// due is in exp already (see patternOp.exp).
-	default:
-		for int(id) >= len(op.qids) {
-			op.qids = append(op.qids, timerID{})
-		}
-		q := &op.qids[id]
-		queued = true
-		switch {
-		case due == noDeadline:
-			rt.q.cancel(*q)
-			*q = timerID{}
-		case !rt.q.reset(*q, due):
-			*q = rt.q.set(due, op.p.index, uint64(id))
-		}
+	case due == noDeadline:
+		rt.q.cancel(*q)
+		*q = timerID{}
+	case !rt.q.reset(*q, due):
+		*q = rt.q.set(due, op.p.index, uint64(id))
 	}
-	if rt.firing {
-		return
+	if !rt.firing {
+		rt.rearm(op.m)
 	}
-	// The matcher timer stands for the earliest live entry, and rearm
-	// leaves every FIFO's front live: a change that touched neither the
-	// deadline queue nor the key at the front of its FIFO (a new deadline
-	// behind it, a deadline dropped or moved behind it) leaves both as
-	// they were, and spares rearm a visit to the front key's state.
-	if !queued && op.exp.n > 0 && op.exp.front().id != id {
-		return
-	}
-	rt.rearm(op.m)
 }
 
 // patternFire expires every key due at or before now, in rule order, then
@@ -491,24 +501,28 @@ func (m *Matcher) patternFire(now int64) {
 		ft := rt.q.pop()
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
-		st := op.keys.state(id)
-		op.qids[id], st.due = timerID{}, noDeadline
-		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
+		op.qids[id], op.dues[id] = timerID{}, noDeadline
+		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: op.keys.state(id).birth})
 	}
 	for _, op := range rt.expOps {
 		for op.exp.n > 0 && op.exp.front().when <= now {
 			e := *op.exp.front()
 			op.exp.pop()
-			if st := op.keys.state(e.id); st.due == e.when {
-				st.due = noDeadline
-				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: st.birth})
+			if op.dueAt(e.id, e.when) {
+				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: op.keys.state(e.id).birth})
 			}
 		}
 	}
 	if len(rt.batch) > 1 {
+		// A key with two live entries in exp due now (runs begun at one
+		// instant, their entries apart) is in the batch twice: sorted,
+		// side by side, and run once.
 		slices.SortFunc(rt.batch, compareDue)
 	}
-	for _, b := range rt.batch {
+	for i, b := range rt.batch {
+		if i > 0 && b == rt.batch[i-1] {
+			continue
+		}
 		op := rt.ops[b.op]
 		if op.flat != nil {
 			var key []event.Value // (read only by what the expiry emits)
@@ -532,7 +546,7 @@ func (rt *patternRuntime) rearm(m *Matcher) {
 	for _, op := range rt.expOps {
 		for op.exp.n > 0 {
 			e := op.exp.front()
-			if op.keys.state(e.id).due == e.when {
+			if op.dueAt(e.id, e.when) {
 				if !ok || e.when < t {
 					t, ok = e.when, true
 				}
