@@ -58,6 +58,12 @@ type keyTable[S any] struct {
 	peak   int // most keys live at once
 	seed   maphash.Seed
 	seed64 uint64
+	// hole is the empty slot at which findScalar last missed the key of
+	// hash holeH, while holeOK (no slot has changed since): the place an
+	// insert of that key takes, without probing again.
+	hole   uint64
+	holeH  uint64
+	holeOK bool
 }
 
 // keyMeta is what the table keeps of a key beside its values, in one
@@ -316,6 +322,7 @@ func (t *keyTable[S]) findScalar(v event.Value, p uint64) (uint64, int32) {
 	for i := h >> t.shift; ; i = (i + 1) & mask {
 		e := t.slots[i]
 		if e == 0 {
+			t.hole, t.holeH, t.holeOK = i, h, true // for an insert of it, next
 			return h, -1
 		}
 		// hashScalar is a bijection of the payload for one kind: the
@@ -406,15 +413,21 @@ func (t *keyTable[S]) dormantBound(id int32) int {
 }
 
 func (t *keyTable[S]) place(id int32, h uint64) {
-	mask := uint64(len(t.slots) - 1)
 	i := h >> t.shift
-	for t.slots[i] != 0 {
-		i = (i + 1) & mask
+	if t.holeOK && t.holeH == h {
+		i = t.hole // the lookup that missed it ended there
+	} else {
+		mask := uint64(len(t.slots) - 1)
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
 	}
+	t.holeOK = false
 	t.slots[i] = h>>32<<32 | uint64(id+1)
 }
 
 func (t *keyTable[S]) rehash(n int) {
+	t.holeOK = false
 	t.slots, t.shift = make([]uint64, n), uint(64-bits.TrailingZeros(uint(n)))
 	for id := range t.meta {
 		if t.meta[id].status != keyFree {
@@ -433,6 +446,7 @@ func (t *keyTable[S]) delete(id int32) {
 // entries after its slot back so that no probe sequence breaks (no
 // tombstones).
 func (t *keyTable[S]) drop(id int32) {
+	t.holeOK = false
 	mask := uint64(len(t.slots) - 1)
 	i := t.meta[id].hash >> t.shift
 	for uint32(t.slots[i]) != uint32(id+1) {

@@ -84,6 +84,7 @@ type patternOp struct {
 	births  uint64
 	newborn int32 // the key born by the event being run, or -1
 	kv      []event.Value
+	slot1   []int32        // per type id: the slot of the key when it is one field, else -1
 	ekv     [1]event.Value // expiryKey's
 	emit    func(*pattern.Match)
 	tout    func(*pattern.Match) // emitTimeout, nil without on timeout emit
@@ -119,6 +120,13 @@ func (rt *patternRuntime) init(m *Matcher) {
 		op.keys.init(p.nKeys)
 		op.shared = pattern.NewShared(p.pat)
 		op.kv = make([]event.Value, p.nKeys)
+		op.slot1 = make([]int32, len(p.keys))
+		for t, keys := range p.keys {
+			op.slot1[t] = -1
+			if len(keys) == 1 && keys[0].slot >= 0 {
+				op.slot1[t] = int32(keys[0].slot)
+			}
+		}
 		op.emit = op.emitMatch
 		op.arith = make([]*eval.Arith, len(p.progs))
 		for i, prog := range p.progs {
@@ -237,13 +245,17 @@ func exactScalar(k event.Kind) bool {
 // dormant), or -1 if the key is new. The common key, one field of the
 // event, is looked up by its kind without the general path's loops.
 func (op *patternOp) keyOf(ev *event.Event) (uint64, int32) {
-	keys := op.p.keys[ev.Type]
-	if len(keys) == 1 && keys[0].slot >= 0 {
-		op.kv[0] = ev.Fields[keys[0].slot]
-		if h, id, ok := op.keys.findOne(op.kv[0]); ok {
+	if s := op.slot1[ev.Type]; s >= 0 {
+		v := ev.Fields[s]
+		op.kv[0] = v
+		if exactScalar(v.Kind()) {
+			return op.keys.findScalar(v, v.Bits())
+		}
+		if h, id, ok := op.keys.findOne(v); ok {
 			return h, id
 		}
 	}
+	keys := op.p.keys[ev.Type]
 	m := op.m
 	for j := range keys {
 		op.kv[j] = m.evalField(&keys[j], ev)
