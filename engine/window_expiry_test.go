@@ -218,11 +218,82 @@ func TestWindow_deadlineFIFOFallback(t *testing.T) {
 	}
 	end := op.exp.ring[op.exp.head].when
 	rt.schedule(m, op, 1, end-1) // before the FIFO's last entry
-	if rt.q.len() != 1 || op.exp.n != 2 || !rt.q.valid(op.state[1].qid) {
+	if rt.q.len() != 1 || op.exp.n != 2 || !rt.q.valid(*op.qid(1)) {
 		t.Fatalf("%d in the queue, %d in the FIFO; want 1, 2", rt.q.len(), op.exp.n)
 	}
 	rt.schedule(m, op, 1, end+1) // back to the FIFO
 	if rt.q.len() != 0 || op.exp.n != 3 {
 		t.Fatalf("%d in the queue, %d in the FIFO; want 0, 3", rt.q.len(), op.exp.n)
+	}
+}
+
+// TestWindow_tumblings holds the columns of tumbling windows of count, sum
+// and avg (keyedOp.tab) to a window per key (noTumblings): random rules
+// (having, output first and last, a key limit) over random streams with
+// disorder within and beyond the lateness, many keys that come and go,
+// chained rules; the output, line for line, and the counters are the same.
+func TestWindow_tumblings(t *testing.T) {
+	for seed := uint64(1); seed <= 150; seed++ {
+		r := rand.New(rand.NewPCG(seed, 9))
+		size := time.Duration(1+r.IntN(8)) * time.Second
+		aggs := [][]Field{
+			{{Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(px)"}},
+			{{Name: "a", Expr: "avg(qty)"}},
+			{{Name: "v", Expr: "sum(px * qty)"}, {Name: "a", Expr: "avg(px)"}, {Name: "n", Expr: "count()"}},
+		}[r.IntN(3)]
+		having := r.IntN(3) == 0
+		mode := OutputMode(r.IntN(3)) // none, first, last
+		cfg := Config{}
+		if r.IntN(4) == 0 {
+			cfg.MaxKeys = 1 + r.IntN(5)
+		}
+		build := func() *Builder {
+			b := marketBuilder()
+			rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(Tumbling(size))
+			if having {
+				rule.Having("count() > 1")
+			}
+			if mode != 0 {
+				rule.Output(mode, size/2+time.Second)
+			}
+			rule.Emit("W", append([]Field{{Name: "sym"}}, aggs...)...)
+			b.Rule("w2").From("W").PartitionBy("sym").Window(Tumbling(2*size)).
+				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
+			return b
+		}
+		var evs []event.Event
+		tm := time.Duration(0)
+		for i := range 40 + r.IntN(200) {
+			tm += time.Duration(r.IntN(700)) * time.Millisecond
+			at := tm - time.Duration(r.IntN(3000))*time.Millisecond // some late beyond the 2s lateness
+			evs = append(evs, trade(fmt.Sprint("k", r.IntN(1+int(seed%20))), float64(i%7)-2.5, int64(1+i%3), at))
+		}
+		run := func(perKey bool) (string, Stats) {
+			noTumblings = perKey
+			defer func() { noTumblings = false }()
+			m := mustBuild(t, build()).NewMatcher(cfg)
+			if op := m.keyed.ops[0]; (op.tab == nil) != perKey {
+				t.Fatalf("seed %d: columns %v, want %v", seed, op.tab != nil, !perKey)
+			}
+			rec := &recorder{}
+			rec.attach(t, m)
+			for i := range evs {
+				e := evs[i]
+				e.Fields = append([]event.Value(nil), e.Fields...)
+				m.Process(&e)
+			}
+			if err := m.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return rec.String(), m.Stats()
+		}
+		want, ws := run(true)
+		got, gs := run(false)
+		if got != want {
+			t.Fatalf("seed %d: the columns' output differs\n got:\n%s\nwant:\n%s", seed, got, want)
+		}
+		if gs != ws {
+			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
+		}
 	}
 }

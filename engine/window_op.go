@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"unsafe"
 
 	"github.com/cepengine/cep/engine/eval"
 	"github.com/cepengine/cep/engine/event"
@@ -125,18 +126,29 @@ func compareDue(a, b dueKey) int {
 	return 0
 }
 
+// noTumblings gives tumbling windows of count, sum and avg a window per key
+// (tests compare the two).
+var noTumblings bool
+
 // noKeyFIFO keeps tumbling and hopping windows' deadlines in the deadline
 // queue (tests compare the two).
 var noKeyFIFO bool
 
 // keyedOp is one keyed operator's state in a matcher.
 type keyedOp struct {
-	p      *keyedPlan
-	m      *Matcher
-	rule   *RuleInfo
-	keys   keyTable[struct{}] // the keys' state is in state, beside outs
-	state  []keyState         // per key id
-	outs   []outState         // per key id, with an output rate limit
+	p     *keyedPlan
+	m     *Matcher
+	rule  *RuleInfo
+	keys  keyTable[struct{}] // the keys' state is in state, beside outs
+	state []keyState         // per key id
+	outs  []outState         // per key id, with an output rate limit
+	// A window rule's windows: one per key id (wins, with the windows of
+	// freed keys in pool for reuse), or, for tumbling windows of count,
+	// sum and avg, all keys' in columns (tab: no object per key).
+	wins   []window.Window[event.Value]
+	tab    *window.Tumblings[event.Value]
+	qids   []timerID // per key id: its deadline-queue entry (see qid)
+	noQid  timerID
 	pool   []window.Window[event.Value]
 	births uint64
 	cur    int32 // key whose window is running (for Emit)
@@ -165,10 +177,28 @@ type keyedOp struct {
 }
 
 type keyState struct {
-	win   window.Window[event.Value] // nil for output operators
 	birth uint64
-	qid   timerID
 	due   int64 // deadline in the queue, or noDeadline
+}
+
+// qid returns key id's entry in the deadline queue: the zero timerID (at
+// noQid, which stays zero) while the operator never queued one for so
+// high an id. Keys of operators with an expiry FIFO seldom have one, so
+// the entries are beside the keys' state, by id, grown only when used.
+func (op *keyedOp) qid(id int32) *timerID {
+	if int(id) < len(op.qids) {
+		return &op.qids[id]
+	}
+	op.noQid = timerID{}
+	return &op.noQid
+}
+
+// growQids makes room for key id's deadline-queue entry and returns it.
+func (op *keyedOp) growQids(id int32) *timerID {
+	for int(id) >= len(op.qids) {
+		op.qids = append(op.qids, timerID{})
+	}
+	return &op.qids[id]
 }
 
 type outState struct {
@@ -193,6 +223,9 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		}
 		if op.expiring || op.fifo {
 			rt.expOps = append(rt.expOps, op)
+		}
+		if p.window.Kind == WindowTumbling && p.aggs.SumsOnly() && !noTumblings {
+			op.tab, _ = window.NewTumblings(p.aggs, int64(p.window.Size)) // the size is checked at Build
 		}
 		op.keys.init(len(p.keys))
 		op.kv = make([]event.Value, len(p.keys))
@@ -234,7 +267,13 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	}
 	ts := max(ev.Time, m.now)
 	op.cur = id
-	if err := op.state[id].win.Insert(ts, op.row, op); err != nil {
+	var err error
+	if op.tab != nil {
+		err = op.tab.Insert(int(id), ts, op.row, op)
+	} else {
+		err = op.wins[id].Insert(ts, op.row, op)
+	}
+	if err != nil {
 		m.refuse(op, ev, ErrWindowTime)
 	} else if op.expiring {
 		// The event's deadline, as window.Sliding.NextDeadline gives it
@@ -390,13 +429,19 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 	op.births++
 	st := &op.state[id]
 	st.birth = op.births
-	if op.p.window.Kind != 0 {
+	switch {
+	case op.tab != nil:
+		op.tab.Grow(int(id) + 1)
+	case op.p.window.Kind != 0:
+		for int(id) >= len(op.wins) {
+			op.wins = append(op.wins, nil)
+		}
 		if n := len(op.pool); n > 0 {
-			st.win = op.pool[n-1]
+			op.wins[id] = op.pool[n-1]
 			op.pool[n-1] = nil
 			op.pool = op.pool[:n-1]
 		} else {
-			st.win, _ = op.p.newWindow() // checked at Build
+			op.wins[id], _ = op.p.newWindow() // checked at Build
 		}
 	}
 	return id
@@ -550,14 +595,19 @@ func (op *keyedOp) settle(id int32) {
 		return // never a deadline, never empty after an event: nothing to do
 	}
 	m := op.m
-	st := &op.state[id]
 	due := int64(noDeadline)
 	empty := true
-	if st.win != nil {
-		if t, ok := st.win.NextDeadline(); ok {
+	switch {
+	case op.tab != nil:
+		if t, ok := op.tab.NextDeadline(int(id)); ok {
+			due, empty = t, false
+		}
+	case int(id) < len(op.wins) && op.wins[id] != nil:
+		w := op.wins[id]
+		if t, ok := w.NextDeadline(); ok {
 			due = t
 		}
-		empty = st.win.Empty()
+		empty = w.Empty()
 	}
 	if op.outs != nil {
 		o := &op.outs[id]
@@ -584,12 +634,14 @@ func (op *keyedOp) settle(id int32) {
 // free drops key id: its deadline, its window (reset, kept for reuse), its
 // output state and its entry in the key table.
 func (op *keyedOp) free(id int32) {
-	st := &op.state[id]
 	op.m.keyed.schedule(op.m, op, id, noDeadline)
-	if st.win != nil {
-		st.win.Reset()
-		op.pool = append(op.pool, st.win)
-		st.win = nil
+	switch {
+	case op.tab != nil:
+		op.tab.Reset(int(id))
+	case int(id) < len(op.wins) && op.wins[id] != nil:
+		op.wins[id].Reset()
+		op.pool = append(op.pool, op.wins[id])
+		op.wins[id] = nil
 	}
 	if op.outs != nil {
 		o := &op.outs[id]
@@ -620,20 +672,30 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	if due == st.due {
 		return
 	}
-	queued := st.qid != timerID{}
+	qid := op.qid(id)
+	queued := *qid != timerID{}
 	st.due = due
 	switch {
 	case op.expiring:
 		// Its wake-ups are in op.exp already (see windowEvent).
 	case op.fifo && due != noDeadline && op.exp.fits(due):
-		rt.q.cancel(st.qid)
-		st.qid = timerID{}
+		if queued {
+			rt.q.cancel(*qid)
+			*qid = timerID{}
+		}
 		op.exp.push(due, id)
 	case due == noDeadline:
-		rt.q.cancel(st.qid)
-		st.qid = timerID{}
-	case !rt.q.reset(st.qid, due):
-		st.qid = rt.q.set(due, op.p.index, uint64(id))
+		if queued {
+			rt.q.cancel(*qid)
+			*qid = timerID{}
+		}
+	default:
+		if qid == &op.noQid {
+			qid = op.growQids(id)
+		}
+		if !rt.q.reset(*qid, due) {
+			*qid = rt.q.set(due, op.p.index, uint64(id))
+		}
 	}
 	if rt.firing {
 		return
@@ -641,7 +703,7 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	// As patternOp.schedule: a change that touched neither the deadline
 	// queue nor the key at the front of its FIFO leaves the earliest live
 	// entry, and the matcher timer, as they were.
-	if !queued && st.qid == (timerID{}) && (op.expiring || op.fifo) && op.exp.n > 0 && op.exp.front().id != id {
+	if !queued && *qid == (timerID{}) && (op.expiring || op.fifo) && op.exp.n > 0 && op.exp.front().id != id {
 		return
 	}
 	rt.rearm(m)
@@ -675,7 +737,7 @@ func (m *Matcher) keyedFire(now int64) {
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
 		st := &op.state[id]
-		st.qid, st.due = timerID{}, noDeadline
+		*op.qid(id), st.due = timerID{}, noDeadline
 		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
 	}
 	for _, op := range rt.expOps {
@@ -694,8 +756,11 @@ func (m *Matcher) keyedFire(now int64) {
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
 		op.cur = b.id
-		if w := op.state[b.id].win; w != nil {
-			w.Advance(now, op)
+		switch {
+		case op.tab != nil:
+			op.tab.Advance(int(b.id), now, op)
+		case int(b.id) < len(op.wins) && op.wins[b.id] != nil:
+			op.wins[b.id].Advance(now, op)
 		}
 		if op.outs != nil {
 			if o := &op.outs[b.id]; o.pending && o.pendEnd <= now {
@@ -727,11 +792,14 @@ func (m *Matcher) refuse(op *keyedOp, ev *event.Event, err error) {
 func (rt *keyedRuntime) sizeBytes() int {
 	b := 0
 	for _, op := range rt.ops {
-		b += op.keys.sizeBytes() + 48*cap(op.state) + 56*cap(op.outs) + 16*cap(op.pool) + 16*cap(op.exp.ring)
-		for i := range op.state {
-			if w := op.state[i].win; w != nil {
+		b += op.keys.sizeBytes() + int(unsafe.Sizeof(keyState{}))*cap(op.state) + 56*cap(op.outs) + 16*cap(op.wins) + 16*cap(op.pool) + 16*cap(op.exp.ring)
+		for _, w := range op.wins {
+			if w != nil {
 				b += w.SizeBytes()
 			}
+		}
+		if op.tab != nil {
+			b += op.tab.SizeBytes()
 		}
 		for _, w := range op.pool {
 			b += w.SizeBytes()
