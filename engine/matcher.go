@@ -850,6 +850,7 @@ type runPlan struct {
 	lone    *func(*Derived)         // their lone handler (subscriptions.lone)
 	general *RuleInfo               // non-nil: a window, output or pattern rule, run node by node
 	pattern *execNode               // general's first node when it is a pattern: run directly
+	window  *execNode               // general's first node when it is a window: run directly
 	proj    *execNode
 	rule    int32
 	queue   bool // some rule reads the emitted type
@@ -863,8 +864,13 @@ func (m *Matcher) runPlans(plans []rulePlan) []runPlan {
 		rp := &rps[i]
 		rp.rule, rp.general, rp.filters, rp.proj = p.rule, p.general, p.filters, &p.proj
 		if p.general != nil {
-			if ch := p.general.Chain; len(ch) > 0 && m.exec[ch[0]].op == OpPattern {
-				rp.pattern = &m.exec[ch[0]]
+			if ch := p.general.Chain; len(ch) > 0 {
+				switch m.exec[ch[0]].op {
+				case OpPattern:
+					rp.pattern = &m.exec[ch[0]]
+				case OpWindow:
+					rp.window = &m.exec[ch[0]]
+				}
 			}
 			continue
 		}
@@ -901,6 +907,9 @@ func (m *Matcher) run(ev *event.Event, plans []runPlan) {
 		switch {
 		case plan.pattern != nil: // runRule's first step, without its loop
 			m.patternEvent(plan.pattern, ev)
+			continue
+		case plan.window != nil: // the same for a window
+			m.windowEvent(plan.window, ev)
 			continue
 		case plan.pred != nil:
 			if !m.vm.EvalBool(plan.pred, &m.frame) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math"
 	"math/bits"
@@ -172,7 +173,7 @@ func (t *keyTable[S]) hashValue(v event.Value) uint64 {
 	k := uint64(v.Kind())
 	switch v.Kind() {
 	case event.KindString:
-		return maphash.String(t.seed, v.Str()) ^ k<<56
+		return t.hashString(v.Str()) ^ k<<56
 	case event.KindList:
 		h := k
 		for _, x := range v.List() {
@@ -181,6 +182,31 @@ func (t *keyTable[S]) hashValue(v event.Value) uint64 {
 		return h
 	}
 	return mix64(payload(v) ^ k<<56)
+}
+
+// hashString hashes a string key value. Up to 16 bytes (most keys:
+// symbols, names, ids) it reads the bytes as two words, each folded with
+// a seeded finalizer: seeded as maphash is, so that crafted keys cannot
+// aim at one slot, and a few instructions where maphash's calls cost a
+// hundred or more. Longer strings take maphash.
+func (t *keyTable[S]) hashString(s string) uint64 {
+	n := len(s)
+	if n > 16 {
+		return maphash.String(t.seed, s)
+	}
+	var lo, hi uint64
+	if n > 0 {
+		b := unsafe.Slice(unsafe.StringData(s), n)
+		switch {
+		case n >= 8: // two words, overlapping when n < 16
+			lo, hi = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
+		case n >= 4:
+			lo, hi = uint64(binary.LittleEndian.Uint32(b)), uint64(binary.LittleEndian.Uint32(b[n-4:]))
+		default:
+			lo = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
+		}
+	}
+	return mix64(mix64(lo^t.seed64) ^ hi ^ uint64(n)<<56)
 }
 
 // payload is a scalar value's identity as 64 bits (see keyTable).
@@ -283,7 +309,7 @@ func (t *keyTable[S]) findOne(v event.Value) (h uint64, id int32, ok bool) {
 // the loops and kind switches: it returns the key's hash (the one hash
 // gives) and its id, or -1.
 func (t *keyTable[S]) findString(s string) (uint64, int32) {
-	h := mix64(t.seed64 ^ (maphash.String(t.seed, s) ^ uint64(event.KindString)<<56))
+	h := mix64(t.seed64 ^ (t.hashString(s) ^ uint64(event.KindString)<<56))
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
 	for i := h >> t.shift; ; i = (i + 1) & mask {

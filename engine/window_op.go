@@ -279,6 +279,12 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		// The event's deadline, as window.Sliding.NextDeadline gives it
 		// once the event is the oldest: just after it leaves.
 		op.exp.push(ts+int64(p.window.Size)+1, id)
+	} else if op.tab != nil && op.outs == nil {
+		// A tumbling window's deadline moves when a window opens: not
+		// after most events, and then settle has nothing to do.
+		if t, ok := op.tab.NextDeadline(int(id)); ok && t == op.state[id].due {
+			return
+		}
 	}
 	op.settle(id)
 }
