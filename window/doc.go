@@ -38,6 +38,11 @@
 //
 // Results go to a Sink as Result values, valid only during the Emit call.
 //
+// Tumblings keeps the tumbling windows of many keys in columns, for
+// aggregates that are all count, sum or avg: a key's window is its start,
+// its count and its sums, with no object per key; it behaves as a
+// Tumbling per key when times come in order across all keys.
+//
 // # Window semantics
 //
 //	kind          contents                              emitted             Start, End, Time
