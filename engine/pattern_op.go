@@ -98,7 +98,7 @@ type patternOp struct {
 // patternKey is the state of one key of a pattern operator, in its
 // record in the key table (one visit finds the key and its state): what
 // the flat path reads. The rest is beside it, by key id, for the paths
-// that use it (patternOp.mts, patternOp.qids), so that a million keys on
+// that use it (patternOp.mts, qids, dues), so that a million keys on
 // the flat path do not carry it.
 type patternKey struct {
 	fp    pattern.FlatPart // the key's partial matches on the flat path

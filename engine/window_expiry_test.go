@@ -174,19 +174,8 @@ func TestWindow_deadlineFIFO(t *testing.T) {
 		run := func(heap bool) (string, Stats, uint64) {
 			noKeyFIFO = heap
 			defer func() { noKeyFIFO = false }()
-			b := build()
-			m := mustBuild(t, b).NewMatcher(Config{})
-			rec := &recorder{}
-			rec.attach(t, m)
-			for i := range evs {
-				e := evs[i]
-				e.Fields = append([]event.Value(nil), e.Fields...)
-				m.Process(&e)
-			}
-			if err := m.Close(); err != nil {
-				t.Fatal(err)
-			}
-			return rec.String(), m.Stats(), m.keyed.q.seq
+			m := mustBuild(t, build()).NewMatcher(Config{})
+			return runRecorded(t, m, evs), m.Stats(), m.keyed.q.seq
 		}
 		want, ws, _ := run(true)
 		got, gs, _ := run(false)
@@ -275,17 +264,7 @@ func TestWindow_tumblings(t *testing.T) {
 			if op := m.keyed.ops[0]; (op.tab == nil) != perKey {
 				t.Fatalf("seed %d: columns %v, want %v", seed, op.tab != nil, !perKey)
 			}
-			rec := &recorder{}
-			rec.attach(t, m)
-			for i := range evs {
-				e := evs[i]
-				e.Fields = append([]event.Value(nil), e.Fields...)
-				m.Process(&e)
-			}
-			if err := m.Close(); err != nil {
-				t.Fatal(err)
-			}
-			return rec.String(), m.Stats()
+			return runRecorded(t, m, evs), m.Stats()
 		}
 		want, ws := run(true)
 		got, gs := run(false)
@@ -296,4 +275,22 @@ func TestWindow_tumblings(t *testing.T) {
 			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
 		}
 	}
+}
+
+// runRecorded runs evs (copies: the matcher may keep their fields) through
+// m to Close and returns every derived event it delivered, as recorder
+// prints them.
+func runRecorded(t *testing.T, m *Matcher, evs []event.Event) string {
+	t.Helper()
+	rec := &recorder{}
+	rec.attach(t, m)
+	for i := range evs {
+		e := evs[i]
+		e.Fields = append([]event.Value(nil), e.Fields...)
+		m.Process(&e)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return rec.String()
 }
