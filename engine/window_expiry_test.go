@@ -164,13 +164,7 @@ func TestWindow_deadlineFIFO(t *testing.T) {
 				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
 			return b
 		}
-		var evs []event.Event
-		tm := time.Duration(0)
-		for i := range 40 + r.IntN(200) {
-			tm += time.Duration(r.IntN(700)) * time.Millisecond
-			at := tm - time.Duration(r.IntN(3000))*time.Millisecond // some late beyond the 2s lateness
-			evs = append(evs, trade(fmt.Sprint("k", r.IntN(1+int(seed%20))), float64(i), 1, at))
-		}
+		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i), 1 })
 		run := func(heap bool) (string, Stats, uint64) {
 			noKeyFIFO = heap
 			defer func() { noKeyFIFO = false }()
@@ -250,13 +244,7 @@ func TestWindow_tumblings(t *testing.T) {
 				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
 			return b
 		}
-		var evs []event.Event
-		tm := time.Duration(0)
-		for i := range 40 + r.IntN(200) {
-			tm += time.Duration(r.IntN(700)) * time.Millisecond
-			at := tm - time.Duration(r.IntN(3000))*time.Millisecond // some late beyond the 2s lateness
-			evs = append(evs, trade(fmt.Sprint("k", r.IntN(1+int(seed%20))), float64(i%7)-2.5, int64(1+i%3), at))
-		}
+		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7) - 2.5, int64(1 + i%3) })
 		run := func(perKey bool) (string, Stats) {
 			noTumblings = perKey
 			defer func() { noTumblings = false }()
@@ -293,4 +281,19 @@ func runRecorded(t *testing.T, m *Matcher, evs []event.Event) string {
 		t.Fatal(err)
 	}
 	return rec.String()
+}
+
+// randomTrades returns 40 to 240 trades over keys k0 ... k(keys-1), up to
+// 0.7s apart, some late beyond the 2s lateness; pxQty gives the i-th
+// trade's price and quantity.
+func randomTrades(r *rand.Rand, keys int, pxQty func(i int) (float64, int64)) []event.Event {
+	var evs []event.Event
+	tm := time.Duration(0)
+	for i := range 40 + r.IntN(200) {
+		tm += time.Duration(r.IntN(700)) * time.Millisecond
+		at := tm - time.Duration(r.IntN(3000))*time.Millisecond
+		px, qty := pxQty(i)
+		evs = append(evs, trade(fmt.Sprint("k", r.IntN(keys)), px, qty, at))
+	}
+	return evs
 }
