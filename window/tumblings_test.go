@@ -1,6 +1,7 @@
 package window
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -43,15 +44,7 @@ func TestTumblings_perKey(t *testing.T) {
 							steps = append(steps, step{k, o})
 						}
 					}
-					slices.SortStableFunc(steps, func(a, b step) int {
-						switch {
-						case a.ts < b.ts:
-							return -1
-						case a.ts > b.ts:
-							return 1
-						}
-						return 0
-					})
+					slices.SortStableFunc(steps, func(a, b step) int { return cmp.Compare(a.ts, b.ts) })
 					tw, err := NewTumblings(aggs, size)
 					if err != nil {
 						t.Fatal(err)
