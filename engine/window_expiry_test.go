@@ -211,7 +211,7 @@ func TestWindow_deadlineFIFOFallback(t *testing.T) {
 }
 
 // TestWindow_tumblings holds the columns of tumbling windows of count, sum
-// and avg (keyedOp.tab) to a window per key (noTumblings): random rules
+// and avg (keyedOp.tab) to a window per key (noColumns): random rules
 // (having, output first and last, a key limit) over random streams with
 // disorder within and beyond the lateness, many keys that come and go,
 // chained rules; the output, line for line, and the counters are the same.
@@ -246,8 +246,8 @@ func TestWindow_tumblings(t *testing.T) {
 		}
 		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7) - 2.5, int64(1 + i%3) })
 		run := func(perKey bool) (string, Stats) {
-			noTumblings = perKey
-			defer func() { noTumblings = false }()
+			noColumns = perKey
+			defer func() { noColumns = false }()
 			m := mustBuild(t, build()).NewMatcher(cfg)
 			if op := m.keyed.ops[0]; (op.tab == nil) != perKey {
 				t.Fatalf("seed %d: columns %v, want %v", seed, op.tab != nil, !perKey)
@@ -262,6 +262,70 @@ func TestWindow_tumblings(t *testing.T) {
 		if gs != ws {
 			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
 		}
+	}
+}
+
+// TestWindow_countSlidings holds the columns of sliding count windows of
+// count, sum and avg (keyedOp.cs) to a window per key (noColumns): random
+// sizes (some too large for columns), rules with having, output first and
+// last, a key limit, over random streams with
+// disorder within and beyond the lateness and many keys, chained into a
+// rule that reads them; the output, line for line, and the counters are
+// the same.
+func TestWindow_countSlidings(t *testing.T) {
+	columns := 0
+	for seed := uint64(1); seed <= 150; seed++ {
+		r := rand.New(rand.NewPCG(seed, 11))
+		size := []int{1, 2, 3, 5, 10, 200}[r.IntN(6)]
+		aggs := [][]Field{
+			{{Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(px)"}},
+			{{Name: "a", Expr: "avg(qty)"}},
+			{{Name: "v", Expr: "sum(px * qty) / sum(qty)"}, {Name: "a", Expr: "avg(px)"}, {Name: "n", Expr: "count(px)"}},
+		}[r.IntN(3)]
+		having := r.IntN(3) == 0
+		mode := OutputMode(r.IntN(3)) // none, first, last
+		cfg := Config{}
+		if r.IntN(4) == 0 {
+			cfg.MaxKeys = 1 + r.IntN(5)
+		}
+		build := func() *Builder {
+			b := marketBuilder()
+			rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(SlidingCount(size))
+			if having {
+				rule.Having("count() > 1")
+			}
+			if mode != 0 {
+				rule.Output(mode, time.Second)
+			}
+			rule.Emit("W", append([]Field{{Name: "sym"}}, aggs...)...)
+			b.Rule("w2").From("W").PartitionBy("sym").Window(SlidingCount(3)).
+				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
+			return b
+		}
+		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7)/3 - 0.7, int64(1 + i%3) })
+		run := func(perKey bool) (string, Stats) {
+			noColumns = perKey
+			defer func() { noColumns = false }()
+			m := mustBuild(t, build()).NewMatcher(cfg)
+			if op := m.keyed.ops[0]; (op.cs != nil) != (!perKey && size < 200) {
+				t.Fatalf("seed %d: size %d: columns %v, perKey %v", seed, size, op.cs != nil, perKey)
+			}
+			if m.keyed.ops[0].cs != nil {
+				columns++
+			}
+			return runRecorded(t, m, evs), m.Stats()
+		}
+		want, ws := run(true)
+		got, gs := run(false)
+		if got != want {
+			t.Fatalf("seed %d: the columns' output differs\n got:\n%s\nwant:\n%s", seed, got, want)
+		}
+		if gs != ws {
+			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
+		}
+	}
+	if columns < 100 {
+		t.Fatalf("%d of 150 programs ran in columns, want most", columns)
 	}
 }
 

@@ -126,9 +126,15 @@ func compareDue(a, b dueKey) int {
 	return 0
 }
 
-// noTumblings gives tumbling windows of count, sum and avg a window per key
-// (tests compare the two).
-var noTumblings bool
+// noColumns gives the windows that could be kept in columns (tab, cs) a
+// window per key (tests compare the two).
+var noColumns bool
+
+// maxColumnBlock bounds the bytes a key's sliding count window may take in
+// columns (window.CountSlidings allocates its whole ring per key): beyond,
+// a window per key, whose ring grows with its events, costs less for keys
+// with few events.
+const maxColumnBlock = 1024
 
 // noKeyFIFO keeps tumbling and hopping windows' deadlines in the deadline
 // queue (tests compare the two).
@@ -143,10 +149,12 @@ type keyedOp struct {
 	state []keyState         // per key id
 	outs  []outState         // per key id, with an output rate limit
 	// A window rule's windows: one per key id (wins, with the windows of
-	// freed keys in pool for reuse), or, for tumbling windows of count,
-	// sum and avg, all keys' in columns (tab: no object per key).
+	// freed keys in pool for reuse), or, for tumbling windows (tab) and
+	// small sliding count windows (cs) of count, sum and avg, all keys' in
+	// columns: no object per key.
 	wins   []window.Window[event.Value]
 	tab    *window.Tumblings[event.Value]
+	cs     *window.CountSlidings[event.Value]
 	qids   []timerID // per key id: its deadline-queue entry (see qid)
 	noQid  timerID
 	pool   []window.Window[event.Value]
@@ -224,8 +232,15 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		if op.expiring || op.fifo {
 			rt.expOps = append(rt.expOps, op)
 		}
-		if p.window.Kind == WindowTumbling && p.aggs.SumsOnly() && !noTumblings {
-			op.tab, _ = window.NewTumblings(p.aggs, int64(p.window.Size)) // the size is checked at Build
+		if p.window.Kind != 0 && p.aggs.SumsOnly() && !noColumns {
+			switch p.window.Kind {
+			case WindowTumbling:
+				op.tab, _ = window.NewTumblings(p.aggs, int64(p.window.Size)) // the size is checked at Build
+			case WindowSlidingCount:
+				if cs, err := window.NewCountSlidings(p.aggs, p.window.Count); err == nil && cs.BlockBytes() <= maxColumnBlock {
+					op.cs = cs
+				}
+			}
 		}
 		op.keys.init(len(p.keys))
 		op.kv = make([]event.Value, len(p.keys))
@@ -268,9 +283,12 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	ts := max(ev.Time, m.now)
 	op.cur = id
 	var err error
-	if op.tab != nil {
+	switch {
+	case op.cs != nil:
+		err = op.cs.Insert(int(id), ts, op.row, op)
+	case op.tab != nil:
 		err = op.tab.Insert(int(id), ts, op.row, op)
-	} else {
+	default:
 		err = op.wins[id].Insert(ts, op.row, op)
 	}
 	if err != nil {
@@ -438,6 +456,8 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 	switch {
 	case op.tab != nil:
 		op.tab.Grow(int(id) + 1)
+	case op.cs != nil:
+		op.cs.Grow(int(id) + 1)
 	case op.p.window.Kind != 0:
 		for int(id) >= len(op.wins) {
 			op.wins = append(op.wins, nil)
@@ -608,6 +628,8 @@ func (op *keyedOp) settle(id int32) {
 		if t, ok := op.tab.NextDeadline(int(id)); ok {
 			due, empty = t, false
 		}
+	case op.cs != nil:
+		empty = op.cs.Empty(int(id)) // never a deadline
 	case int(id) < len(op.wins) && op.wins[id] != nil:
 		w := op.wins[id]
 		if t, ok := w.NextDeadline(); ok {
@@ -644,6 +666,8 @@ func (op *keyedOp) free(id int32) {
 	switch {
 	case op.tab != nil:
 		op.tab.Reset(int(id))
+	case op.cs != nil:
+		op.cs.Reset(int(id))
 	case int(id) < len(op.wins) && op.wins[id] != nil:
 		op.wins[id].Reset()
 		op.pool = append(op.pool, op.wins[id])
@@ -765,6 +789,8 @@ func (m *Matcher) keyedFire(now int64) {
 		switch {
 		case op.tab != nil:
 			op.tab.Advance(int(b.id), now, op)
+		case op.cs != nil:
+			op.cs.Advance(int(b.id), now, op)
 		case int(b.id) < len(op.wins) && op.wins[b.id] != nil:
 			op.wins[b.id].Advance(now, op)
 		}
@@ -806,6 +832,9 @@ func (rt *keyedRuntime) sizeBytes() int {
 		}
 		if op.tab != nil {
 			b += op.tab.SizeBytes()
+		}
+		if op.cs != nil {
+			b += op.cs.SizeBytes()
 		}
 		for _, w := range op.pool {
 			b += w.SizeBytes()
