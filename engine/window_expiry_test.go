@@ -249,8 +249,65 @@ func TestWindow_tumblings(t *testing.T) {
 			noColumns = perKey
 			defer func() { noColumns = false }()
 			m := mustBuild(t, build()).NewMatcher(cfg)
-			if op := m.keyed.ops[0]; (op.tab == nil) != perKey {
-				t.Fatalf("seed %d: columns %v, want %v", seed, op.tab != nil, !perKey)
+			if op := m.keyed.ops[0]; (op.cols == nil) != perKey {
+				t.Fatalf("seed %d: columns %v, want %v", seed, op.cols != nil, !perKey)
+			}
+			return runRecorded(t, m, evs), m.Stats()
+		}
+		want, ws := run(true)
+		got, gs := run(false)
+		if got != want {
+			t.Fatalf("seed %d: the columns' output differs\n got:\n%s\nwant:\n%s", seed, got, want)
+		}
+		if gs != ws {
+			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
+		}
+	}
+}
+
+// TestWindow_slidings holds the columns of sliding time windows of count,
+// sum and avg (keyedOp.cols) to a window per key (noColumns): random
+// lengths, rules with having, output first and last (whose keys use the
+// deadline queue, not the expiry FIFO), a key limit, over random streams
+// with disorder within and beyond the lateness and many keys that come and
+// go, chained into a sliding rule that reads them; the output, line for
+// line, and the counters are the same.
+func TestWindow_slidings(t *testing.T) {
+	for seed := uint64(1); seed <= 150; seed++ {
+		r := rand.New(rand.NewPCG(seed, 13))
+		size := time.Duration(1+r.IntN(8)) * time.Second / time.Duration(1+r.IntN(3))
+		aggs := [][]Field{
+			{{Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(px)"}},
+			{{Name: "a", Expr: "avg(qty)"}},
+			{{Name: "v", Expr: "sum(px * qty) / sum(qty)"}, {Name: "a", Expr: "avg(px)"}, {Name: "n", Expr: "count(px)"}},
+		}[r.IntN(3)]
+		having := r.IntN(3) == 0
+		mode := OutputMode(r.IntN(3)) // none, first, last
+		cfg := Config{}
+		if r.IntN(4) == 0 {
+			cfg.MaxKeys = 1 + r.IntN(5)
+		}
+		build := func() *Builder {
+			b := marketBuilder()
+			rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(Sliding(size))
+			if having {
+				rule.Having("count() > 1")
+			}
+			if mode != 0 {
+				rule.Output(mode, size/2+time.Second)
+			}
+			rule.Emit("W", append([]Field{{Name: "sym"}}, aggs...)...)
+			b.Rule("w2").From("W").PartitionBy("sym").Window(Sliding(2*size)).
+				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
+			return b
+		}
+		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7)/3 - 0.7, int64(1 + i%3) })
+		run := func(perKey bool) (string, Stats) {
+			noColumns = perKey
+			defer func() { noColumns = false }()
+			m := mustBuild(t, build()).NewMatcher(cfg)
+			if op := m.keyed.ops[0]; (op.cols == nil) != perKey {
+				t.Fatalf("seed %d: columns %v, want %v", seed, op.cols != nil, !perKey)
 			}
 			return runRecorded(t, m, evs), m.Stats()
 		}
@@ -307,10 +364,10 @@ func TestWindow_countSlidings(t *testing.T) {
 			noColumns = perKey
 			defer func() { noColumns = false }()
 			m := mustBuild(t, build()).NewMatcher(cfg)
-			if op := m.keyed.ops[0]; (op.cs != nil) != (!perKey && size < 200) {
-				t.Fatalf("seed %d: size %d: columns %v, perKey %v", seed, size, op.cs != nil, perKey)
+			if op := m.keyed.ops[0]; (op.cols != nil) != (!perKey && size < 200) {
+				t.Fatalf("seed %d: size %d: columns %v, perKey %v", seed, size, op.cols != nil, perKey)
 			}
-			if m.keyed.ops[0].cs != nil {
+			if m.keyed.ops[0].cols != nil {
 				columns++
 			}
 			return runRecorded(t, m, evs), m.Stats()

@@ -149,12 +149,11 @@ type keyedOp struct {
 	state []keyState         // per key id
 	outs  []outState         // per key id, with an output rate limit
 	// A window rule's windows: one per key id (wins, with the windows of
-	// freed keys in pool for reuse), or, for tumbling windows (tab) and
-	// small sliding count windows (cs) of count, sum and avg, all keys' in
-	// columns: no object per key.
+	// freed keys in pool for reuse), or, for tumbling, sliding and small
+	// sliding count windows of count, sum and avg, all keys' in columns
+	// (cols: no object per key).
 	wins   []window.Window[event.Value]
-	tab    *window.Tumblings[event.Value]
-	cs     *window.CountSlidings[event.Value]
+	cols   keyColumns
 	qids   []timerID // per key id: its deadline-queue entry (see qid)
 	noQid  timerID
 	pool   []window.Window[event.Value]
@@ -182,6 +181,18 @@ type keyedOp struct {
 	row   window.Row[event.Value]
 	frame eval.Frame // having and emit: Vars
 	rerr  RefusedError
+}
+
+// keyColumns is the windows of every key of a window rule in columns
+// (window.Tumblings, Slidings, CountSlidings), keys numbered by their ids.
+type keyColumns interface {
+	Insert(k int, ts int64, row window.Row[event.Value], sink window.Sink[event.Value]) error
+	Advance(k int, wm int64, sink window.Sink[event.Value])
+	NextDeadline(k int) (int64, bool)
+	Empty(k int) bool
+	Reset(k int)
+	Grow(keys int)
+	SizeBytes() int
 }
 
 type keyState struct {
@@ -235,10 +246,12 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		if p.window.Kind != 0 && p.aggs.SumsOnly() && !noColumns {
 			switch p.window.Kind {
 			case WindowTumbling:
-				op.tab, _ = window.NewTumblings(p.aggs, int64(p.window.Size)) // the size is checked at Build
+				op.cols, _ = window.NewTumblings(p.aggs, int64(p.window.Size)) // the size is checked at Build
+			case WindowSliding:
+				op.cols, _ = window.NewSlidings(p.aggs, int64(p.window.Size))
 			case WindowSlidingCount:
 				if cs, err := window.NewCountSlidings(p.aggs, p.window.Count); err == nil && cs.BlockBytes() <= maxColumnBlock {
-					op.cs = cs
+					op.cols = cs
 				}
 			}
 		}
@@ -284,10 +297,8 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	op.cur = id
 	var err error
 	switch {
-	case op.cs != nil:
-		err = op.cs.Insert(int(id), ts, op.row, op)
-	case op.tab != nil:
-		err = op.tab.Insert(int(id), ts, op.row, op)
+	case op.cols != nil:
+		err = op.cols.Insert(int(id), ts, op.row, op)
 	default:
 		err = op.wins[id].Insert(ts, op.row, op)
 	}
@@ -297,10 +308,10 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		// The event's deadline, as window.Sliding.NextDeadline gives it
 		// once the event is the oldest: just after it leaves.
 		op.exp.push(ts+int64(p.window.Size)+1, id)
-	} else if op.tab != nil && op.outs == nil {
+	} else if op.cols != nil && op.outs == nil {
 		// A tumbling window's deadline moves when a window opens: not
 		// after most events, and then settle has nothing to do.
-		if t, ok := op.tab.NextDeadline(int(id)); ok && t == op.state[id].due {
+		if t, ok := op.cols.NextDeadline(int(id)); ok && t == op.state[id].due {
 			return
 		}
 	}
@@ -454,10 +465,8 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 	st := &op.state[id]
 	st.birth = op.births
 	switch {
-	case op.tab != nil:
-		op.tab.Grow(int(id) + 1)
-	case op.cs != nil:
-		op.cs.Grow(int(id) + 1)
+	case op.cols != nil:
+		op.cols.Grow(int(id) + 1)
 	case op.p.window.Kind != 0:
 		for int(id) >= len(op.wins) {
 			op.wins = append(op.wins, nil)
@@ -484,8 +493,24 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	for j, v := range op.keys.key(op.cur) {
 		vars[j] = v // a loop: cheaper than copy's call for a key or two
 	}
-	for _, rd := range p.reads {
-		vars[rd.v] = readAggregate(r, rd)
+	for i := range p.reads {
+		rd := &p.reads[i]
+		switch rd.kind {
+		case readCount:
+			vars[rd.v] = event.IntValue(r.Count())
+		case readValue:
+			vars[rd.v] = readAggregate(&r, rd)
+		default: // a number, read here: the commonest reads, without a call a read
+			f, ok := r.Float(rd.agg)
+			switch {
+			case rd.kind == readFloat && ok:
+				vars[rd.v] = event.FloatValue(f)
+			case rd.kind == readCountArg || ok:
+				vars[rd.v] = event.IntValue(int64(f))
+			default:
+				vars[rd.v] = event.Nil
+			}
+		}
 	}
 	if p.having != nil && !m.vm.EvalBool(p.having, &op.frame) {
 		return
@@ -517,7 +542,7 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	}
 }
 
-func readAggregate(r window.Result[event.Value], rd aggRead) event.Value {
+func readAggregate(r *window.Result[event.Value], rd *aggRead) event.Value {
 	switch rd.kind {
 	case readCount:
 		return event.IntValue(r.Count())
@@ -624,12 +649,11 @@ func (op *keyedOp) settle(id int32) {
 	due := int64(noDeadline)
 	empty := true
 	switch {
-	case op.tab != nil:
-		if t, ok := op.tab.NextDeadline(int(id)); ok {
-			due, empty = t, false
+	case op.cols != nil:
+		if t, ok := op.cols.NextDeadline(int(id)); ok {
+			due = t
 		}
-	case op.cs != nil:
-		empty = op.cs.Empty(int(id)) // never a deadline
+		empty = op.cols.Empty(int(id))
 	case int(id) < len(op.wins) && op.wins[id] != nil:
 		w := op.wins[id]
 		if t, ok := w.NextDeadline(); ok {
@@ -664,10 +688,8 @@ func (op *keyedOp) settle(id int32) {
 func (op *keyedOp) free(id int32) {
 	op.m.keyed.schedule(op.m, op, id, noDeadline)
 	switch {
-	case op.tab != nil:
-		op.tab.Reset(int(id))
-	case op.cs != nil:
-		op.cs.Reset(int(id))
+	case op.cols != nil:
+		op.cols.Reset(int(id))
 	case int(id) < len(op.wins) && op.wins[id] != nil:
 		op.wins[id].Reset()
 		op.pool = append(op.pool, op.wins[id])
@@ -787,10 +809,8 @@ func (m *Matcher) keyedFire(now int64) {
 		op := rt.ops[b.op]
 		op.cur = b.id
 		switch {
-		case op.tab != nil:
-			op.tab.Advance(int(b.id), now, op)
-		case op.cs != nil:
-			op.cs.Advance(int(b.id), now, op)
+		case op.cols != nil:
+			op.cols.Advance(int(b.id), now, op)
 		case int(b.id) < len(op.wins) && op.wins[b.id] != nil:
 			op.wins[b.id].Advance(now, op)
 		}
@@ -830,11 +850,8 @@ func (rt *keyedRuntime) sizeBytes() int {
 				b += w.SizeBytes()
 			}
 		}
-		if op.tab != nil {
-			b += op.tab.SizeBytes()
-		}
-		if op.cs != nil {
-			b += op.cs.SizeBytes()
+		if op.cols != nil {
+			b += op.cols.SizeBytes()
 		}
 		for _, w := range op.pool {
 			b += w.SizeBytes()

@@ -370,6 +370,7 @@ func TestWindow_memoryPerKey(t *testing.T) {
 		{Session(time.Hour), []Field{{Name: "sym"}, {Name: "s", Expr: "sum(qty)"}}, 700},
 		{Sliding(time.Hour), []Field{{Name: "sym"}, {Name: "s", Expr: "sum(qty)"}}, 1500},
 		{SlidingCount(100), []Field{{Name: "sym"}, {Name: "s", Expr: "sum(qty)"}}, 1500},
+		{SlidingCount(10), []Field{{Name: "sym"}, {Name: "s", Expr: "sum(qty)"}}, 700}, // in columns
 	} {
 		name := c.w.String() + fmt.Sprintf("/%d_fields", len(c.fields))
 		t.Run(name, func(t *testing.T) {

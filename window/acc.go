@@ -371,6 +371,20 @@ func (a *Acc[V]) rebuildPercentiles(ev *eventRing[V]) {
 // window, nil for the add-only layout.
 func (a *Acc[V]) float(i int, ev *eventRing[V]) (float64, bool) {
 	g := &a.aggs.prog[i]
+	if a.aggs.sumsOnly { // count, sum or avg: the commonest, first
+		if g.op == OpCount {
+			return float64(a.n), true
+		}
+		s := &a.sc[g.slot]
+		k := s.present(a.n)
+		if k <= 0 {
+			return 0, false
+		}
+		if g.op == OpAvg {
+			return s.sum() / float64(k), true
+		}
+		return s.sum(), true
+	}
 	switch g.op {
 	case OpCount:
 		return float64(a.n), true

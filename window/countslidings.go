@@ -149,6 +149,9 @@ func (w *CountSlidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) err
 // Advance only moves the windows' time: count windows do not expire.
 func (w *CountSlidings[V]) Advance(_ int, wm int64, _ Sink[V]) { w.now = max(w.now, wm) }
 
+// NextDeadline reports none: only arrivals emit.
+func (w *CountSlidings[V]) NextDeadline(int) (int64, bool) { return 0, false }
+
 // Len returns the number of events in key k's window.
 func (w *CountSlidings[V]) Len(k int) int { return int(uint32(w.w[k*w.stride])) }
 

@@ -1,0 +1,277 @@
+package window
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// Slidings holds the time-based sliding windows of length d of many keys,
+// when every aggregate is count, sum or avg (Aggs.SumsOnly): a key is a
+// 32-byte record in a slice (its ring's head and length, and one buffer)
+// whose buffer holds its running sums, its last emitted results (for
+// Result.Changed) and a ring of its events (each its time and its Num
+// columns), grown by doubling. A Sliding per key costs an object of about
+// 300 bytes and five more allocations (sums, times, columns, snapshot,
+// results); here one, and an event touches the record, the head of the
+// buffer and one or two ring slots.
+//
+// It behaves as one Sliding per key for callers that give it times in
+// order across all keys (the engine's (time, sequence) order): an Insert
+// earlier than the latest time given for any key is refused
+// (ErrEventTime), where a Sliding checks each key's own. Keys are numbered
+// from 0 by the caller; Grow makes room for them, and Reset empties a
+// key's window (keeping its buffer) for reuse by another key.
+type Slidings[V any] struct {
+	aggs  *Aggs[V]
+	d     int64
+	nSpec int // aggregates: a result word each
+	entry int // words an event: its time, then its Num columns
+	ring  int // offset of the ring in a buffer
+	now   int64
+	recs  []slideRec
+	view  Acc[V]      // the Acc a Result reads: a key's count, its sums in place
+	snap  snapshot[V] // the snapshot a Result reads: a key's results in place
+}
+
+// slideRec is a key's window: buf holds, in 64-bit words, the running sums
+// (scalarWords each), the results last emitted (one each, float64 bits),
+// a word of flags (bit i: result i has a value; bit 63: a result was
+// emitted), then the ring: cap entries of entry words, cap a power of two.
+type slideRec struct {
+	buf     []uint64
+	head, n int32
+}
+
+// validBit flags, in a key's flags word, that it emitted a result.
+const validBit = uint64(1) << 63
+
+// NewSlidings returns sliding windows of length d > 0 nanoseconds for
+// aggregates that are all count, sum or avg, with room for no key.
+func NewSlidings[V any](aggs *Aggs[V], d int64) (*Slidings[V], error) {
+	if d <= 0 {
+		return nil, fmt.Errorf("%w: sliding length %d, want > 0", ErrParam, d)
+	}
+	if !aggs.sumsOnly {
+		return nil, fmt.Errorf("%w: Slidings keeps count, sum and avg only", ErrParam)
+	}
+	if len(aggs.specs) > 63 {
+		return nil, fmt.Errorf("%w: Slidings keeps at most 63 aggregates", ErrParam)
+	}
+	nSpec := len(aggs.specs)
+	w := &Slidings[V]{aggs: aggs, d: d, nSpec: nSpec, entry: 1 + aggs.wNum,
+		ring: aggs.nScalar*scalarWords + nSpec + 1, now: math.MinInt64}
+	w.view.init(aggs, false)
+	return w, nil
+}
+
+// Grow makes room for keys 0 .. keys-1, their windows empty.
+func (w *Slidings[V]) Grow(keys int) {
+	if keys > len(w.recs) {
+		w.recs = append(w.recs, make([]slideRec, keys-len(w.recs))...)
+	}
+}
+
+// Keys returns the number of keys there is room for.
+func (w *Slidings[V]) Keys() int { return len(w.recs) }
+
+// sums returns the running sums in buf, in place (see CountSlidings.sums).
+func (w *Slidings[V]) sums(buf []uint64) []scalar {
+	if w.aggs.nScalar == 0 {
+		return nil
+	}
+	return unsafe.Slice((*scalar)(unsafe.Pointer(&buf[0])), w.aggs.nScalar)
+}
+
+// capOf is the ring's capacity in events.
+func (w *Slidings[V]) capOf(r *slideRec) int32 { return int32((len(r.buf) - w.ring) / w.entry) }
+
+// frontTs is the time of r's oldest event (r.n > 0).
+func (w *Slidings[V]) frontTs(r *slideRec) int64 {
+	return int64(r.buf[w.ring+int(r.head)*w.entry])
+}
+
+// Insert adds an event of key k at ts (see Sliding.Insert): it emits k's
+// expiry instants before ts, then expires what leaves at ts, adds the
+// event, and emits once.
+func (w *Slidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
+	if !timeOK(ts, w.now, w.d) {
+		return ErrEventTime
+	}
+	if !w.aggs.fits(&row) {
+		return ErrRowShape
+	}
+	w.now = ts
+	r := &w.recs[k]
+	if r.n > 0 {
+		if at := w.frontTs(r) + w.d; at < ts {
+			w.expireBefore(r, ts, sink)
+		}
+		if r.n > 0 && w.frontTs(r)+w.d <= ts {
+			w.expire(r, ts)
+		}
+	}
+	if r.buf == nil || r.n == w.capOf(r) {
+		w.grow(r)
+	}
+	c := w.capOf(r)
+	i := r.head + r.n
+	if i >= c {
+		i -= c
+	}
+	slot := r.buf[w.ring+int(i)*w.entry : w.ring+int(i+1)*w.entry]
+	slot[0] = uint64(ts)
+	num := slot[1:]
+	for j := range num {
+		num[j] = math.Float64bits(row.Num[j])
+	}
+	r.n++
+	sc := w.sums(r.buf)
+	for _, g := range w.aggs.sums {
+		if s, x := &sc[g.slot], row.Num[g.arg]; finite(x) {
+			s.compensated(x)
+		} else {
+			s.nf.add(x)
+		}
+	}
+	w.emit(r, ts, sink)
+	return nil
+}
+
+// Advance emits key k's expiry instants before wm, in order, one emission
+// each.
+func (w *Slidings[V]) Advance(k int, wm int64, sink Sink[V]) {
+	w.now = max(w.now, wm)
+	if r := &w.recs[k]; r.n > 0 && w.frontTs(r)+w.d < wm {
+		w.expireBefore(r, wm, sink)
+	}
+}
+
+func (w *Slidings[V]) expireBefore(r *slideRec, wm int64, sink Sink[V]) {
+	for r.n > 0 {
+		at := w.frontTs(r) + w.d
+		if at >= wm {
+			break
+		}
+		w.expire(r, at)
+		w.emit(r, at, sink)
+	}
+}
+
+// expire removes the events that have left by instant at (t+d <= at), as
+// Acc.removeOldest does.
+func (w *Slidings[V]) expire(r *slideRec, at int64) {
+	sc := w.sums(r.buf)
+	c := w.capOf(r)
+	for r.n > 0 && w.frontTs(r)+w.d <= at {
+		r.n--
+		old := r.buf[w.ring+int(r.head)*w.entry+1:]
+		for _, g := range w.aggs.sums {
+			s, x := &sc[g.slot], math.Float64frombits(old[g.arg])
+			switch {
+			case !finite(x):
+				s.nf.remove(x)
+			case int64(r.n) <= s.nf.total():
+				s.a, s.b = 0, 0 // no finite value left: an exact zero, no residue
+			default:
+				s.compensated(-x)
+			}
+		}
+		if r.head++; r.head == c {
+			r.head = 0
+		}
+	}
+}
+
+// emit computes the results of r at t, compares them with the last
+// emitted ones (as snapshot.updateSums) and emits.
+func (w *Slidings[V]) emit(r *slideRec, t int64, sink Sink[V]) {
+	sc := w.sums(r.buf)
+	o := w.aggs.nScalar * scalarWords
+	last := r.buf[o : o+w.nSpec+1 : o+w.nSpec+1]
+	flags := last[w.nSpec]
+	changed := flags&validBit == 0
+	var ok uint64
+	n := int64(r.n)
+	for i := range w.aggs.prog {
+		g, bit := &w.aggs.prog[i], uint64(1)<<i
+		f := float64(n)
+		if g.op != OpCount {
+			s := &sc[g.slot]
+			k := s.present(n)
+			if k == 0 {
+				changed = changed || flags&bit != 0
+				last[i] = 0
+				continue
+			}
+			f = s.sum()
+			if g.op == OpAvg {
+				f /= float64(k)
+			}
+		}
+		ok |= bit
+		if flags&bit == 0 || !sameFloat(math.Float64frombits(last[i]), f) {
+			changed = true
+		}
+		last[i] = math.Float64bits(f)
+	}
+	last[w.nSpec] = ok | validBit
+	if sink != nil {
+		w.view.n, w.view.sc = n, sc
+		w.snap.num = unsafe.Slice((*float64)(unsafe.Pointer(&last[0])), w.nSpec)
+		w.snap.ok = ok
+		sink.Emit(Result[V]{Start: t - w.d, End: t, Time: t, Changed: changed, acc: &w.view, snap: &w.snap})
+	}
+}
+
+// grow doubles r's ring (4 events at first), keeping its sums and results.
+func (w *Slidings[V]) grow(r *slideRec) {
+	c := int32(4)
+	if r.buf != nil {
+		c = 2 * w.capOf(r)
+	}
+	buf := make([]uint64, w.ring+int(c)*w.entry)
+	copy(buf, r.buf[:min(len(r.buf), w.ring)])
+	if r.buf != nil {
+		oc := w.capOf(r)
+		for j := int32(0); j < r.n; j++ {
+			from := (r.head + j) % oc
+			copy(buf[w.ring+int(j)*w.entry:w.ring+int(j+1)*w.entry], r.buf[w.ring+int(from)*w.entry:])
+		}
+	}
+	r.buf, r.head = buf, 0
+}
+
+// NextDeadline returns the smallest watermark at which Advance(k, ...)
+// emits: just after the oldest event's expiry instant.
+func (w *Slidings[V]) NextDeadline(k int) (int64, bool) {
+	r := &w.recs[k]
+	if r.n == 0 {
+		return 0, false
+	}
+	return w.frontTs(r) + w.d + 1, true
+}
+
+// Len returns the number of events in key k's window.
+func (w *Slidings[V]) Len(k int) int { return int(w.recs[k].n) }
+
+// Empty reports whether key k's window holds no events.
+func (w *Slidings[V]) Empty(k int) bool { return w.recs[k].n == 0 }
+
+// Reset empties key k's window, keeping its buffer.
+func (w *Slidings[V]) Reset(k int) {
+	r := &w.recs[k]
+	r.head, r.n = 0, 0
+	if r.buf != nil {
+		clear(r.buf[:w.ring]) // sums, results and flags; the ring is rewritten before it is read
+	}
+}
+
+// SizeBytes estimates the heap bytes the windows hold, struct included.
+func (w *Slidings[V]) SizeBytes() int {
+	b := int(unsafe.Sizeof(*w)) + int(unsafe.Sizeof(slideRec{}))*cap(w.recs)
+	for i := range w.recs {
+		b += 8 * cap(w.recs[i].buf)
+	}
+	return b
+}
