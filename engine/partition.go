@@ -65,6 +65,10 @@ type keyTable[S any] struct {
 	hole   uint64
 	holeH  uint64
 	holeOK bool
+	// scalars: some key was a lone scalar (see loneScalar); until then
+	// no key is, and key reads no key's record to tell (a string key's
+	// result, emitted at its window's expiry, costs one cache miss less).
+	scalars bool
 }
 
 // keyMeta is what the table keeps of a key beside its values, in one
@@ -128,7 +132,7 @@ func (t *keyTable[S]) key(id int32) []event.Value {
 // loneScalar reports whether key id is one int, time, duration or bool
 // value: a key whose hash (hashScalar) is a bijection of its value.
 func (t *keyTable[S]) loneScalar(id int32) bool {
-	return t.width == 1 && exactScalar(t.meta[id].kind)
+	return t.scalars && t.width == 1 && exactScalar(t.meta[id].kind)
 }
 
 // scalarKey returns the value of key id, a lone scalar (loneScalar), from
@@ -389,6 +393,7 @@ func (t *keyTable[S]) insert(vals []event.Value, h uint64) int32 {
 	t.meta[id].status = keyLive
 	if len(vals) > 0 {
 		t.meta[id].kind = vals[0].Kind()
+		t.scalars = t.scalars || t.width == 1 && exactScalar(vals[0].Kind())
 	}
 	if !t.loneScalar(id) { // (a lone scalar is its hash: see key)
 		k := t.key(id)

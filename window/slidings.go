@@ -127,7 +127,7 @@ func (w *Slidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
 	}
 	r.n++
 	sc := w.sums(r.buf)
-	for _, g := range w.aggs.sums {
+	for _, g := range w.aggs.sums { // (range evaluates w.aggs.sums once)
 		if s, x := &sc[g.slot], row.Num[g.arg]; finite(x) {
 			s.compensated(x)
 		} else {
@@ -193,8 +193,9 @@ func (w *Slidings[V]) emit(r *slideRec, t int64, sink Sink[V]) {
 	changed := flags&validBit == 0
 	var ok uint64
 	n := int64(r.n)
-	for i := range w.aggs.prog {
-		g, bit := &w.aggs.prog[i], uint64(1)<<i
+	prog := w.aggs.prog[:len(last)-1] // (locals: the stores below would make the compiler reload fields)
+	for i := range prog {
+		g, bit := &prog[i], uint64(1)<<i
 		f := float64(n)
 		if g.op != OpCount {
 			s := &sc[g.slot]
