@@ -159,6 +159,10 @@ type keyedOp struct {
 	pool   []window.Window[event.Value]
 	births uint64
 	cur    int32 // key whose window is running (for Emit)
+	// spare: a result goes straight out (no rate limit to keep it, no
+	// rule reading it), in the rule's spare derived event, as a filter
+	// rule's does: nothing to recycle.
+	spare bool
 
 	// A sliding time window without output rate limit: its keys'
 	// deadlines are in exp, an entry per event in the windows (see the top
@@ -235,6 +239,7 @@ func (rt *keyedRuntime) init(m *Matcher) {
 	rt.node = g.keyed[0].node
 	for _, p := range g.keyed {
 		op := &keyedOp{p: p, m: m, rule: &g.rules[p.rule]}
+		op.spare = p.mode == 0 && !m.exec[p.emit].queue
 		op.expiring = p.window.Kind == WindowSliding && p.mode == 0
 		switch p.window.Kind {
 		case WindowTumbling, WindowHopping:
@@ -515,27 +520,26 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	if p.having != nil && !m.vm.EvalBool(p.having, &op.frame) {
 		return
 	}
-	// A result that goes straight out (no rate limit to keep it, no rule
-	// reading it) uses the rule's spare derived event, as a filter rule's
-	// does: nothing to recycle.
-	spare := p.mode == 0 && !m.exec[p.emit].queue
-	d := m.derived(op.rule.ID, !spare)
-	for i, prog := range p.progs {
+	d := m.derived(op.rule.ID, !op.spare)
+	// (Locals: the stores to fields would make the compiler reload p's.)
+	progs, keyVar, arith, widen := p.progs, p.keyVar, p.arith, p.widen
+	fields := d.Event.Fields[:len(progs)]
+	for i, prog := range progs {
 		var v event.Value
-		if j := p.keyVar[i]; j >= 0 {
+		if j := keyVar[i]; j >= 0 {
 			v = vars[j] // a key: copied, not evaluated
-		} else if a := p.arith[i]; a != nil {
+		} else if a := arith[i]; a != nil {
 			v = a.Eval(nil, vars)
 		} else {
 			v = m.vm.Eval(prog, &op.frame)
 		}
-		if p.widen[i] && v.Kind() == event.KindInt {
+		if widen[i] && v.Kind() == event.KindInt {
 			v = event.FloatValue(v.Float())
 		}
-		d.Event.Fields[i] = v
+		fields[i] = v
 	}
 	switch {
-	case spare:
+	case op.spare:
 		m.emitSpare(op, d, r.Time)
 	case p.mode == 0 || op.gate(op.cur, d, r.Time):
 		m.emitKeyed(op, d, r.Time)
