@@ -38,10 +38,14 @@
 //
 // Results go to a Sink as Result values, valid only during the Emit call.
 //
-// Tumblings keeps the tumbling windows of many keys in columns, for
-// aggregates that are all count, sum or avg: a key's window is its start,
-// its count and its sums, with no object per key; it behaves as a
-// Tumbling per key when times come in order across all keys.
+// Tumblings, Slidings and CountSlidings keep the tumbling, sliding and
+// sliding count windows of many keys in columns, for aggregates that are
+// all count, sum or avg: no object per key (Tumblings: a key's start,
+// count and sums; Slidings: a 32-byte record and one buffer holding the
+// sums, the last results and a ring of the events; CountSlidings: one
+// fixed block in a slab, the ring allocated whole, for small windows).
+// Each behaves as its window kind per key when times come in order across
+// all keys.
 //
 // # Window semantics
 //
