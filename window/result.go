@@ -202,35 +202,43 @@ func (s *snapshot[V]) update(a *Acc[V], ev *eventRing[V]) bool {
 
 // updateSums is update for aggregates that are all count, sum or avg.
 func (s *snapshot[V]) updateSums(a *Acc[V], ev *eventRing[V]) bool {
-	changed := !s.valid
-	var ok uint64
-	prog := a.aggs.prog
-	num := s.num[:len(prog)]
+	ok, changed := sumResults(a.aggs.prog, a.n, a.sc, s.num[:len(a.aggs.prog)], s.ok, s.valid)
+	s.ok, s.vok, s.valid = ok, 0, true
+	s.firstSeq, s.lastSeq = ev.seq0, ev.seq0+uint64(ev.n)-1
+	return changed
+}
+
+// sumResults computes into num the results of count, sum and avg
+// aggregates prog over n events with running sums sc, and compares them
+// with the results num held: prev has bit i set when result i had a value,
+// valid when num holds results at all. It returns the new bits and whether
+// any result differs (NaN equal to NaN).
+func sumResults(prog []agg, n int64, sc []scalar, num []float64, prev uint64, valid bool) (ok uint64, changed bool) {
+	changed = !valid
+	num = num[:len(prog)]
 	for i := range prog {
 		g, bit := &prog[i], uint64(1)<<i
-		f := float64(a.n)
+		f := float64(n)
 		if g.op != OpCount {
-			sc := &a.sc[g.slot]
-			k := sc.present(a.n)
+			s := &sc[g.slot]
+			k := s.present(n)
 			if k == 0 {
-				changed = changed || s.ok&bit != 0
+				changed = changed || prev&bit != 0
 				num[i] = 0
 				continue
 			}
-			f = sc.sum()
+			f = s.sum()
 			if g.op == OpAvg {
 				f /= float64(k)
 			}
 		}
 		ok |= bit
-		if s.ok&bit == 0 || !sameFloat(num[i], f) {
+		if prev&bit == 0 || !sameFloat(num[i], f) {
 			changed = true
 		}
 		num[i] = f
 	}
-	s.ok, s.vok, s.valid = ok, 0, true
-	s.firstSeq, s.lastSeq = ev.seq0, ev.seq0+uint64(ev.n)-1
-	return changed
+	return ok, changed
 }
 
 // sameFloat is numeric equality where NaN equals NaN.

@@ -188,39 +188,15 @@ func (w *Slidings[V]) expire(r *slideRec, at int64) {
 func (w *Slidings[V]) emit(r *slideRec, t int64, sink Sink[V]) {
 	sc := w.sums(r.buf)
 	o := w.aggs.nScalar * scalarWords
-	last := r.buf[o : o+w.nSpec+1 : o+w.nSpec+1]
-	flags := last[w.nSpec]
-	changed := flags&validBit == 0
-	var ok uint64
+	flags := r.buf[o+w.nSpec]
+	// The results are float64 bits in the buffer: num views them in place.
+	num := unsafe.Slice((*float64)(unsafe.Pointer(&r.buf[o])), w.nSpec)
 	n := int64(r.n)
-	prog := w.aggs.prog[:len(last)-1] // (locals: the stores below would make the compiler reload fields)
-	for i := range prog {
-		g, bit := &prog[i], uint64(1)<<i
-		f := float64(n)
-		if g.op != OpCount {
-			s := &sc[g.slot]
-			k := s.present(n)
-			if k == 0 {
-				changed = changed || flags&bit != 0
-				last[i] = 0
-				continue
-			}
-			f = s.sum()
-			if g.op == OpAvg {
-				f /= float64(k)
-			}
-		}
-		ok |= bit
-		if flags&bit == 0 || !sameFloat(math.Float64frombits(last[i]), f) {
-			changed = true
-		}
-		last[i] = math.Float64bits(f)
-	}
-	last[w.nSpec] = ok | validBit
+	ok, changed := sumResults(w.aggs.prog, n, sc, num, flags, flags&validBit != 0)
+	r.buf[o+w.nSpec] = ok | validBit
 	if sink != nil {
 		w.view.n, w.view.sc = n, sc
-		w.snap.num = unsafe.Slice((*float64)(unsafe.Pointer(&last[0])), w.nSpec)
-		w.snap.ok = ok
+		w.snap.num, w.snap.ok = num, ok
 		sink.Emit(Result[V]{Start: t - w.d, End: t, Time: t, Changed: changed, acc: &w.view, snap: &w.snap})
 	}
 }
