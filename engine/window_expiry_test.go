@@ -210,179 +210,89 @@ func TestWindow_deadlineFIFOFallback(t *testing.T) {
 	}
 }
 
-// TestWindow_tumblings holds the columns of tumbling windows of count, sum
-// and avg (keyedOp.tab) to a window per key (noColumns): random rules
-// (having, output first and last, a key limit) over random streams with
-// disorder within and beyond the lateness, many keys that come and go,
-// chained rules; the output, line for line, and the counters are the same.
-func TestWindow_tumblings(t *testing.T) {
-	for seed := uint64(1); seed <= 150; seed++ {
-		r := rand.New(rand.NewPCG(seed, 9))
-		size := time.Duration(1+r.IntN(8)) * time.Second
-		aggs := [][]Field{
-			{{Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(px)"}},
-			{{Name: "a", Expr: "avg(qty)"}},
-			{{Name: "v", Expr: "sum(px * qty)"}, {Name: "a", Expr: "avg(px)"}, {Name: "n", Expr: "count()"}},
-		}[r.IntN(3)]
-		having := r.IntN(3) == 0
-		mode := OutputMode(r.IntN(3)) // none, first, last
-		cfg := Config{}
-		if r.IntN(4) == 0 {
-			cfg.MaxKeys = 1 + r.IntN(5)
-		}
-		build := func() *Builder {
-			b := marketBuilder()
-			rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(Tumbling(size))
-			if having {
-				rule.Having("count() > 1")
-			}
-			if mode != 0 {
-				rule.Output(mode, size/2+time.Second)
-			}
-			rule.Emit("W", append([]Field{{Name: "sym"}}, aggs...)...)
-			b.Rule("w2").From("W").PartitionBy("sym").Window(Tumbling(2*size)).
-				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
-			return b
-		}
-		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7) - 2.5, int64(1 + i%3) })
-		run := func(perKey bool) (string, Stats) {
-			noColumns = perKey
-			defer func() { noColumns = false }()
-			m := mustBuild(t, build()).NewMatcher(cfg)
-			if op := m.keyed.ops[0]; (op.cols == nil) != perKey {
-				t.Fatalf("seed %d: columns %v, want %v", seed, op.cols != nil, !perKey)
-			}
-			return runRecorded(t, m, evs), m.Stats()
-		}
-		want, ws := run(true)
-		got, gs := run(false)
-		if got != want {
-			t.Fatalf("seed %d: the columns' output differs\n got:\n%s\nwant:\n%s", seed, got, want)
-		}
-		if gs != ws {
-			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
-		}
-	}
-}
-
-// TestWindow_slidings holds the columns of sliding time windows of count,
-// sum and avg (keyedOp.cols) to a window per key (noColumns): random
-// lengths, rules with having, output first and last (whose keys use the
-// deadline queue, not the expiry FIFO), a key limit, over random streams
-// with disorder within and beyond the lateness and many keys that come and
-// go, chained into a sliding rule that reads them; the output, line for
+// TestWindow_columns holds the columns of windows of count, sum and avg
+// (keyedOp.cols: tumbling, sliding, small sliding count) to a window per
+// key (noColumns): per layout, 150 random rules with having, output first
+// and last (whose keys use the deadline queue, not the expiry FIFO), a key
+// limit, sizes too large for columns (sliding count 200), over random
+// streams with disorder within and beyond the lateness and many keys that
+// come and go, chained into a rule that reads them; the output, line for
 // line, and the counters are the same.
-func TestWindow_slidings(t *testing.T) {
-	for seed := uint64(1); seed <= 150; seed++ {
-		r := rand.New(rand.NewPCG(seed, 13))
-		size := time.Duration(1+r.IntN(8)) * time.Second / time.Duration(1+r.IntN(3))
-		aggs := [][]Field{
-			{{Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(px)"}},
-			{{Name: "a", Expr: "avg(qty)"}},
-			{{Name: "v", Expr: "sum(px * qty) / sum(qty)"}, {Name: "a", Expr: "avg(px)"}, {Name: "n", Expr: "count(px)"}},
-		}[r.IntN(3)]
-		having := r.IntN(3) == 0
-		mode := OutputMode(r.IntN(3)) // none, first, last
-		cfg := Config{}
-		if r.IntN(4) == 0 {
-			cfg.MaxKeys = 1 + r.IntN(5)
-		}
-		build := func() *Builder {
-			b := marketBuilder()
-			rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(Sliding(size))
-			if having {
-				rule.Having("count() > 1")
+func TestWindow_columns(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		stream uint64
+		// spec draws the rule's window, the chained rule's, the output
+		// interval and whether the rule runs in columns.
+		spec func(r *rand.Rand) (w, w2 WindowSpec, every time.Duration, columns bool)
+	}{
+		{"tumbling", 9, func(r *rand.Rand) (WindowSpec, WindowSpec, time.Duration, bool) {
+			size := time.Duration(1+r.IntN(8)) * time.Second
+			return Tumbling(size), Tumbling(2 * size), size/2 + time.Second, true
+		}},
+		{"sliding", 13, func(r *rand.Rand) (WindowSpec, WindowSpec, time.Duration, bool) {
+			size := time.Duration(1+r.IntN(8)) * time.Second / time.Duration(1+r.IntN(3))
+			return Sliding(size), Sliding(2 * size), size/2 + time.Second, true
+		}},
+		{"sliding count", 11, func(r *rand.Rand) (WindowSpec, WindowSpec, time.Duration, bool) {
+			size := []int{1, 2, 3, 5, 10, 200}[r.IntN(6)]
+			return SlidingCount(size), SlidingCount(3), time.Second, size < 200
+		}},
+	} {
+		inColumns := 0
+		for seed := uint64(1); seed <= 150; seed++ {
+			r := rand.New(rand.NewPCG(seed, c.stream))
+			w, w2, every, columns := c.spec(r)
+			aggs := [][]Field{
+				{{Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(px)"}},
+				{{Name: "a", Expr: "avg(qty)"}},
+				{{Name: "v", Expr: "sum(px * qty) / sum(qty)"}, {Name: "a", Expr: "avg(px)"}, {Name: "n", Expr: "count(px)"}},
+			}[r.IntN(3)]
+			having := r.IntN(3) == 0
+			mode := OutputMode(r.IntN(3)) // none, first, last
+			cfg := Config{}
+			if r.IntN(4) == 0 {
+				cfg.MaxKeys = 1 + r.IntN(5)
 			}
-			if mode != 0 {
-				rule.Output(mode, size/2+time.Second)
+			build := func() *Builder {
+				b := marketBuilder()
+				rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(w)
+				if having {
+					rule.Having("count() > 1")
+				}
+				if mode != 0 {
+					rule.Output(mode, every)
+				}
+				rule.Emit("W", append([]Field{{Name: "sym"}}, aggs...)...)
+				b.Rule("w2").From("W").PartitionBy("sym").Window(w2).
+					Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
+				return b
 			}
-			rule.Emit("W", append([]Field{{Name: "sym"}}, aggs...)...)
-			b.Rule("w2").From("W").PartitionBy("sym").Window(Sliding(2*size)).
-				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
-			return b
-		}
-		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7)/3 - 0.7, int64(1 + i%3) })
-		run := func(perKey bool) (string, Stats) {
-			noColumns = perKey
-			defer func() { noColumns = false }()
-			m := mustBuild(t, build()).NewMatcher(cfg)
-			if op := m.keyed.ops[0]; (op.cols == nil) != perKey {
-				t.Fatalf("seed %d: columns %v, want %v", seed, op.cols != nil, !perKey)
+			evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7)/3 - 0.7, int64(1 + i%3) })
+			run := func(perKey bool) (string, Stats) {
+				noColumns = perKey
+				defer func() { noColumns = false }()
+				m := mustBuild(t, build()).NewMatcher(cfg)
+				if op := m.keyed.ops[0]; (op.cols != nil) != (columns && !perKey) {
+					t.Fatalf("%s seed %d: %v: columns %v, per key %v", c.name, seed, w, op.cols != nil, perKey)
+				}
+				if !perKey && columns {
+					inColumns++
+				}
+				return runRecorded(t, m, evs), m.Stats()
 			}
-			return runRecorded(t, m, evs), m.Stats()
-		}
-		want, ws := run(true)
-		got, gs := run(false)
-		if got != want {
-			t.Fatalf("seed %d: the columns' output differs\n got:\n%s\nwant:\n%s", seed, got, want)
-		}
-		if gs != ws {
-			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
-		}
-	}
-}
-
-// TestWindow_countSlidings holds the columns of sliding count windows of
-// count, sum and avg (keyedOp.cs) to a window per key (noColumns): random
-// sizes (some too large for columns), rules with having, output first and
-// last, a key limit, over random streams with
-// disorder within and beyond the lateness and many keys, chained into a
-// rule that reads them; the output, line for line, and the counters are
-// the same.
-func TestWindow_countSlidings(t *testing.T) {
-	columns := 0
-	for seed := uint64(1); seed <= 150; seed++ {
-		r := rand.New(rand.NewPCG(seed, 11))
-		size := []int{1, 2, 3, 5, 10, 200}[r.IntN(6)]
-		aggs := [][]Field{
-			{{Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(px)"}},
-			{{Name: "a", Expr: "avg(qty)"}},
-			{{Name: "v", Expr: "sum(px * qty) / sum(qty)"}, {Name: "a", Expr: "avg(px)"}, {Name: "n", Expr: "count(px)"}},
-		}[r.IntN(3)]
-		having := r.IntN(3) == 0
-		mode := OutputMode(r.IntN(3)) // none, first, last
-		cfg := Config{}
-		if r.IntN(4) == 0 {
-			cfg.MaxKeys = 1 + r.IntN(5)
-		}
-		build := func() *Builder {
-			b := marketBuilder()
-			rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(SlidingCount(size))
-			if having {
-				rule.Having("count() > 1")
+			want, ws := run(true)
+			got, gs := run(false)
+			if got != want {
+				t.Fatalf("%s seed %d: the columns' output differs\n got:\n%s\nwant:\n%s", c.name, seed, got, want)
 			}
-			if mode != 0 {
-				rule.Output(mode, time.Second)
+			if gs != ws {
+				t.Fatalf("%s seed %d: stats %+v, want %+v", c.name, seed, gs, ws)
 			}
-			rule.Emit("W", append([]Field{{Name: "sym"}}, aggs...)...)
-			b.Rule("w2").From("W").PartitionBy("sym").Window(SlidingCount(3)).
-				Emit("W2", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
-			return b
 		}
-		evs := randomTrades(r, 1+int(seed%20), func(i int) (float64, int64) { return float64(i%7)/3 - 0.7, int64(1 + i%3) })
-		run := func(perKey bool) (string, Stats) {
-			noColumns = perKey
-			defer func() { noColumns = false }()
-			m := mustBuild(t, build()).NewMatcher(cfg)
-			if op := m.keyed.ops[0]; (op.cols != nil) != (!perKey && size < 200) {
-				t.Fatalf("seed %d: size %d: columns %v, perKey %v", seed, size, op.cols != nil, perKey)
-			}
-			if m.keyed.ops[0].cols != nil {
-				columns++
-			}
-			return runRecorded(t, m, evs), m.Stats()
+		if inColumns < 100 {
+			t.Fatalf("%s: %d of 150 programs ran in columns, want most", c.name, inColumns)
 		}
-		want, ws := run(true)
-		got, gs := run(false)
-		if got != want {
-			t.Fatalf("seed %d: the columns' output differs\n got:\n%s\nwant:\n%s", seed, got, want)
-		}
-		if gs != ws {
-			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
-		}
-	}
-	if columns < 100 {
-		t.Fatalf("%d of 150 programs ran in columns, want most", columns)
 	}
 }
 

@@ -25,8 +25,7 @@ import (
 // small sliding count windows (a ring of at most maxColumnBlock bytes) in
 // columns instead (keyColumns: window.Tumblings, Slidings, CountSlidings):
 // no object per key, a key's window where its id points, fewer cache lines
-// an event; the output is the same (TestWindow_tumblings, _slidings,
-// _countSlidings).
+// an event; the output is the same (TestWindow_columns).
 //
 // Time. Windows close on the watermark only: every key whose window (or
 // output interval) has a deadline holds an entry in the operators' shared

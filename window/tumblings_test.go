@@ -1,99 +1,9 @@
 package window
 
 import (
-	"cmp"
 	"errors"
-	"math"
-	"math/rand/v2"
-	"slices"
 	"testing"
 )
-
-// TestTumblings_perKey holds Tumblings to a Tumbling per key: random streams
-// of several keys, merged in time order, give every key the same emissions
-// (times, counts, sums, missing and non-finite values) and deadlines, and a
-// key reset and reused behaves as new.
-func TestTumblings_perKey(t *testing.T) {
-	specSets := map[string][]AggSpec{
-		"sums":  {{Op: OpSum, Arg: 0}, {Op: OpCount}, {Op: OpAvg, Arg: 1}, {Op: OpAvg, Arg: 0}, {Op: OpSum, Arg: 1}},
-		"count": {{Op: OpCount}},
-		"sum":   {{Op: OpSum, Arg: 0}},
-	}
-	configs := map[string]streamConfig{
-		"dense":   {events: 120, start: -57, grid: 10, maxStep: 4, advances: 0.3},
-		"sparse":  {events: 80, start: 1000, grid: 10, maxStep: 40, advances: 0.5},
-		"special": {events: 100, start: -3, grid: 5, maxStep: 7, advances: 0.2, special: true, missing: 0.3},
-	}
-	type step struct {
-		key int
-		op
-	}
-	for sname, specs := range specSets {
-		for cname, cfg := range configs {
-			for _, size := range []int64{10, 7, 1} {
-				aggs, err := testAggs(specs, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for seed := range uint64(4) {
-					rng := rand.New(rand.NewPCG(seed, 41))
-					const keys = 5
-					var steps []step
-					for k := range keys {
-						for _, o := range genStream(rng, cfg) {
-							steps = append(steps, step{k, o})
-						}
-					}
-					slices.SortStableFunc(steps, func(a, b step) int { return cmp.Compare(a.ts, b.ts) })
-					tw, err := NewTumblings(aggs, size)
-					if err != nil {
-						t.Fatal(err)
-					}
-					tw.Grow(keys)
-					for round := range 2 { // the second after Reset of every key
-						got, want := make([]recorder, keys), make([]recorder, keys)
-						ref := make([]*Tumbling[int], keys)
-						for k := range ref {
-							ref[k], _ = NewTumbling(aggs, size)
-						}
-						if round == 1 {
-							for k := range keys {
-								tw.Reset(k)
-							}
-							tw.now = math.MinInt64 // (Reset of one key keeps the table's time)
-						}
-						for i, s := range steps {
-							got[s.key].op, want[s.key].op = i, i
-							if s.insert {
-								err1 := tw.Insert(s.key, s.ts, s.row(), &got[s.key])
-								err2 := ref[s.key].Insert(s.ts, s.row(), &want[s.key])
-								if !errors.Is(err1, err2) && err1 != err2 {
-									t.Fatalf("%s/%s/%d seed %d step %d: Insert: %v, want %v", sname, cname, size, seed, i, err1, err2)
-								}
-							} else {
-								tw.Advance(s.key, s.ts, &got[s.key])
-								ref[s.key].Advance(s.ts, &want[s.key])
-							}
-							gd, gok := tw.NextDeadline(s.key)
-							wd, wok := ref[s.key].NextDeadline()
-							if gd != wd || gok != wok || tw.Empty(s.key) != ref[s.key].Empty() {
-								t.Fatalf("%s/%s/%d seed %d step %d: deadline %d %v empty %v, want %d %v %v", sname, cname, size, seed, i, gd, gok, tw.Empty(s.key), wd, wok, ref[s.key].Empty())
-							}
-						}
-						for k := range keys {
-							tw.Advance(k, math.MaxInt64, &got[k])
-							ref[k].Advance(math.MaxInt64, &want[k])
-							if len(want[k].out) == 0 {
-								t.Fatalf("%s/%s/%d seed %d key %d: no emission: the stream is too weak", sname, cname, size, seed, k)
-							}
-							compareEmissions(t, specs, got[k].out, want[k].out, false)
-						}
-					}
-				}
-			}
-		}
-	}
-}
 
 // TestTumblings_refused: aggregates beyond count, sum and avg are refused;
 // an event earlier than the latest time given (any key's) is ErrEventTime.

@@ -1,0 +1,270 @@
+package window
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// columns is what Tumblings, Slidings and CountSlidings share: many keys'
+// windows in columns.
+type columns interface {
+	Grow(keys int)
+	Insert(k int, ts int64, row Row[int], sink Sink[int]) error
+	Advance(k int, wm int64, sink Sink[int])
+	NextDeadline(k int) (int64, bool)
+	Empty(k int) bool
+	Reset(k int)
+}
+
+// FuzzColumns decodes a column layout, its parameter and a stream of
+// events and watermarks of four keys from the input, and holds the columns
+// to one window of the same kind per key (which FuzzWindow holds to the
+// reference): the same emissions, bit for bit with Changed, the same
+// deadlines and emptiness after every operation, and a key reset and
+// reused behaves as new.
+//
+// Layout: data[0] layout (Tumblings, Slidings, CountSlidings), data[1] the
+// size (1..32); then three bytes per operation: the first's top bit makes
+// it an Advance, its low 5 bits the time step; the second's low 2 bits the
+// key, its bit 7 a Reset of that key first; the third the value (255, 254,
+// 253, 252 give NaN, +Inf, -Inf, Missing in column 0).
+func FuzzColumns(f *testing.F) {
+	f.Add([]byte{0, 10, 0, 0, 1, 9, 1, 2, 1, 2, 3, 0x81, 0, 0, 5, 3, 4})
+	f.Add([]byte{1, 10, 0, 0, 1, 4, 1, 2, 6, 2, 3, 0x85, 1, 0, 5, 0, 255, 0, 0x81, 7})
+	f.Add([]byte{2, 3, 0, 0, 1, 4, 1, 2, 0, 0, 5, 0x83, 3, 2, 1, 1, 254})
+	f.Add([]byte{1, 1, 0, 0, 253, 0, 1, 252, 1, 0, 4, 0, 0x80, 1, 0x9f, 2, 0})
+	specs := []AggSpec{{Op: OpSum, Arg: 0}, {Op: OpCount}, {Op: OpAvg, Arg: 1}, {Op: OpAvg, Arg: 0}, {Op: OpSum, Arg: 1}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 || len(data) > 902 {
+			return
+		}
+		aggs, err := testAggs(specs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := int64(data[1]%32 + 1)
+		var cols columns
+		var perKey func() Window[int]
+		switch data[0] % 3 {
+		case 0:
+			cols, _ = NewTumblings(aggs, size)
+			perKey = func() Window[int] { w, _ := NewTumbling(aggs, size); return w }
+		case 1:
+			cols, _ = NewSlidings(aggs, size)
+			perKey = func() Window[int] { w, _ := NewSliding(aggs, size); return w }
+		default:
+			cols, _ = NewCountSlidings(aggs, int(size))
+			perKey = func() Window[int] {
+				w, _ := NewCountSliding(aggs, int(size))
+				w.NoChanged()
+				return w
+			}
+		}
+		const keys = 4
+		cols.Grow(keys)
+		ref := make([]Window[int], keys)
+		for k := range ref {
+			ref[k] = perKey()
+		}
+		got, want := make([]recorder, keys), make([]recorder, keys)
+		check := func(i, k int) {
+			gd, gok := cols.NextDeadline(k)
+			wd, wok := ref[k].NextDeadline()
+			if gd != wd || gok != wok || cols.Empty(k) != ref[k].Empty() {
+				t.Fatalf("op %d key %d: deadline %d %v empty %v, want %d %v %v", i, k, gd, gok, cols.Empty(k), wd, wok, ref[k].Empty())
+			}
+		}
+		ts := int64(-40)
+		for i, j := 0, 2; j+2 < len(data); i, j = i+1, j+3 {
+			ts += int64(data[j] & 0x1f)
+			k := int(data[j+1] & 3)
+			got[k].op, want[k].op = i, i
+			if data[j+1]&0x80 != 0 {
+				cols.Reset(k)
+				ref[k].Reset()
+			}
+			if data[j]&0x80 != 0 {
+				cols.Advance(k, ts, &got[k])
+				ref[k].Advance(ts, &want[k])
+				check(i, k)
+				continue
+			}
+			v := data[j+2]
+			x := float64(int8(v))
+			switch v {
+			case 255:
+				x = math.NaN()
+			case 254:
+				x = math.Inf(1)
+			case 253:
+				x = math.Inf(-1)
+			case 252:
+				x = Missing
+			}
+			row := Row[int]{Num: []float64{x, float64(v / 3)}}
+			err1 := cols.Insert(k, ts, row, &got[k])
+			err2 := ref[k].Insert(ts, row, &want[k])
+			if (err1 == nil) != (err2 == nil) || err1 != nil && !errors.Is(err1, err2) {
+				t.Fatalf("op %d key %d: Insert: %v, want %v", i, k, err1, err2)
+			}
+			check(i, k)
+		}
+		for k := range keys {
+			cols.Advance(k, math.MaxInt64, &got[k])
+			ref[k].Advance(math.MaxInt64, &want[k])
+			g, w := got[k].out, want[k].out
+			if len(g) != len(w) {
+				t.Fatalf("key %d: %d emissions, want %d", k, len(g), len(w))
+			}
+			for e := range w {
+				if g[e].op != w[e].op || g[e].start != w[e].start || g[e].end != w[e].end || g[e].time != w[e].time ||
+					g[e].count != w[e].count || g[e].changed != w[e].changed {
+					t.Fatalf("key %d emission %d: %+v, want %+v", k, e, g[e], w[e])
+				}
+				for a := range specs {
+					if g[e].ok[a] != w[e].ok[a] || math.Float64bits(g[e].num[a]) != math.Float64bits(w[e].num[a]) {
+						t.Fatalf("key %d emission %d: %s = %v (%v), want %v (%v)", k, e, specs[a].Op, g[e].num[a], g[e].ok[a], w[e].num[a], w[e].ok[a])
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestColumns_perKey holds Tumblings, Slidings and CountSlidings to one
+// window of the same kind per key: random streams of several keys, merged
+// in time order, with watermarks in between, give every key the same
+// emissions (times, Changed, counts, sums and averages bit for bit,
+// missing and non-finite values), deadlines and emptiness after every
+// operation, and a key reset and reused behaves as new.
+func TestColumns_perKey(t *testing.T) {
+	layouts := []struct {
+		name   string
+		sizes  []int64
+		cols   func(a *Aggs[int], size int64) (columns, error)
+		perKey func(a *Aggs[int], size int64) Window[int]
+	}{
+		{"tumblings", []int64{10, 7, 1},
+			func(a *Aggs[int], size int64) (columns, error) { return NewTumblings(a, size) },
+			func(a *Aggs[int], size int64) Window[int] { w, _ := NewTumbling(a, size); return w }},
+		{"slidings", []int64{1, 7, 10, 60},
+			func(a *Aggs[int], size int64) (columns, error) { return NewSlidings(a, size) },
+			func(a *Aggs[int], size int64) Window[int] { w, _ := NewSliding(a, size); return w }},
+		{"countslidings", []int64{1, 3, 10},
+			func(a *Aggs[int], size int64) (columns, error) { return NewCountSlidings(a, int(size)) },
+			func(a *Aggs[int], size int64) Window[int] {
+				w, _ := NewCountSliding(a, int(size))
+				w.NoChanged()
+				return w
+			}},
+	}
+	specSets := map[string][]AggSpec{
+		"sums":  {{Op: OpSum, Arg: 0}, {Op: OpCount}, {Op: OpAvg, Arg: 1}, {Op: OpAvg, Arg: 0}, {Op: OpSum, Arg: 1}},
+		"count": {{Op: OpCount}},
+		"sum":   {{Op: OpSum, Arg: 1}},
+	}
+	configs := map[string]streamConfig{
+		"dense":   {events: 120, start: -57, grid: 10, maxStep: 4, advances: 0.3},
+		"sparse":  {events: 80, start: 1000, grid: 10, maxStep: 40, advances: 0.5},
+		"special": {events: 100, start: -3, grid: 5, maxStep: 7, advances: 0.2, special: true, missing: 0.3},
+	}
+	type step struct {
+		key int
+		op
+	}
+	for _, l := range layouts {
+		for sname, specs := range specSets {
+			for cname, cfg := range configs {
+				for _, size := range l.sizes {
+					aggs, err := testAggs(specs, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for seed := range uint64(4) {
+						where := fmt.Sprintf("%s/%s/%s/%d seed %d", l.name, sname, cname, size, seed)
+						rng := rand.New(rand.NewPCG(seed, 41))
+						const keys = 5
+						var steps []step
+						for k := range keys {
+							for _, o := range genStream(rng, cfg) {
+								steps = append(steps, step{k, o})
+							}
+						}
+						slices.SortStableFunc(steps, func(a, b step) int { return cmp.Compare(a.ts, b.ts) })
+						cw, err := l.cols(aggs, size)
+						if err != nil {
+							t.Fatal(err)
+						}
+						cw.Grow(keys)
+						for round := range 2 { // the second after Reset of every key
+							got, want := make([]recorder, keys), make([]recorder, keys)
+							ref := make([]Window[int], keys)
+							for k := range ref {
+								ref[k] = l.perKey(aggs, size)
+							}
+							if round == 1 {
+								for k := range keys {
+									cw.Reset(k)
+								}
+								// Reset of one key keeps the columns' time.
+								switch c := cw.(type) {
+								case *Tumblings[int]:
+									c.now = math.MinInt64
+								case *Slidings[int]:
+									c.now = math.MinInt64
+								case *CountSlidings[int]:
+									c.now = math.MinInt64
+								}
+							}
+							for i, s := range steps {
+								got[s.key].op, want[s.key].op = i, i
+								if s.insert {
+									err1 := cw.Insert(s.key, s.ts, s.row(), &got[s.key])
+									err2 := ref[s.key].Insert(s.ts, s.row(), &want[s.key])
+									if !errors.Is(err1, err2) && err1 != err2 {
+										t.Fatalf("%s step %d: Insert: %v, want %v", where, i, err1, err2)
+									}
+								} else {
+									cw.Advance(s.key, s.ts, &got[s.key])
+									ref[s.key].Advance(s.ts, &want[s.key])
+								}
+								gd, gok := cw.NextDeadline(s.key)
+								wd, wok := ref[s.key].NextDeadline()
+								if gd != wd || gok != wok || cw.Empty(s.key) != ref[s.key].Empty() {
+									t.Fatalf("%s step %d: deadline %d %v empty %v, want %d %v %v", where, i, gd, gok, cw.Empty(s.key), wd, wok, ref[s.key].Empty())
+								}
+							}
+							for k := range keys {
+								cw.Advance(k, math.MaxInt64, &got[k])
+								ref[k].Advance(math.MaxInt64, &want[k])
+								g, w := got[k].out, want[k].out
+								if len(w) == 0 {
+									t.Fatalf("%s key %d: no emission: the stream is too weak", where, k)
+								}
+								compareEmissions(t, specs, g, w, l.name == "slidings")
+								if len(g) != len(w) {
+									t.Fatalf("%s key %d: %d emissions, want %d", where, k, len(g), len(w))
+								}
+								for e := range w {
+									if g[e].changed != w[e].changed {
+										t.Fatalf("%s key %d emission %d: changed %v, want %v", where, k, e, g[e].changed, w[e].changed)
+									}
+									for j := range w[e].num {
+										if math.Float64bits(g[e].num[j]) != math.Float64bits(w[e].num[j]) {
+											t.Fatalf("%s key %d emission %d: %s = %v, want %v bit for bit", where, k, e, specs[j].Op, g[e].num[j], w[e].num[j])
+										}
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
