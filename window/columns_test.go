@@ -95,18 +95,7 @@ func FuzzColumns(f *testing.F) {
 				continue
 			}
 			v := data[j+2]
-			x := float64(int8(v))
-			switch v {
-			case 255:
-				x = math.NaN()
-			case 254:
-				x = math.Inf(1)
-			case 253:
-				x = math.Inf(-1)
-			case 252:
-				x = Missing
-			}
-			row := Row[int]{Num: []float64{x, float64(v / 3)}}
+			row := Row[int]{Num: []float64{fuzzValue(v), float64(v / 3)}}
 			err1 := cols.Insert(k, ts, row, &got[k])
 			err2 := ref[k].Insert(ts, row, &want[k])
 			if (err1 == nil) != (err2 == nil) || err1 != nil && !errors.Is(err1, err2) {
@@ -266,5 +255,53 @@ func TestColumns_perKey(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestColumns_refused: each column layout refuses aggregates beyond count,
+// sum and avg and a size of 0 (ErrParam), an event earlier than the
+// latest time given for any key (ErrEventTime) and a narrow row
+// (ErrRowShape).
+func TestColumns_refused(t *testing.T) {
+	minAggs, _ := testAggs([]AggSpec{{Op: OpMin, Arg: 0}}, nil)
+	sumAggs, _ := testAggs([]AggSpec{{Op: OpSum, Arg: 0}}, nil)
+	for _, l := range []struct {
+		name string
+		make func(a *Aggs[int], size int64) (columns, error)
+	}{
+		{"tumblings", func(a *Aggs[int], size int64) (columns, error) { return NewTumblings(a, size) }},
+		{"slidings", func(a *Aggs[int], size int64) (columns, error) { return NewSlidings(a, size) }},
+		{"countslidings", func(a *Aggs[int], size int64) (columns, error) { return NewCountSlidings(a, int(size)) }},
+	} {
+		if _, err := l.make(minAggs, 10); !errors.Is(err, ErrParam) {
+			t.Errorf("%s: min: %v, want ErrParam", l.name, err)
+		}
+		if _, err := l.make(sumAggs, 0); !errors.Is(err, ErrParam) {
+			t.Errorf("%s: size 0: %v, want ErrParam", l.name, err)
+		}
+		w, err := l.make(sumAggs, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Grow(2)
+		row := Row[int]{Num: []float64{1, 2, 3}}
+		if err := w.Insert(0, 50, row, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Insert(1, 49, row, nil); !errors.Is(err, ErrEventTime) {
+			t.Errorf("%s: key 1 behind key 0: %v, want ErrEventTime", l.name, err)
+		}
+		if err := w.Insert(1, 50, Row[int]{}, nil); !errors.Is(err, ErrRowShape) {
+			t.Errorf("%s: narrow row: %v, want ErrRowShape", l.name, err)
+		}
+	}
+	w, _ := NewCountSlidings(sumAggs, 10)
+	if w.BlockBytes() != 8*(1+4+10*2) {
+		t.Errorf("countslidings: block %d bytes, want %d", w.BlockBytes(), 8*(1+4+10*2))
+	}
+	s, _ := NewSlidings(sumAggs, 10)
+	s.Grow(1)
+	if err := s.Insert(0, math.MaxInt64-5, Row[int]{Num: []float64{1}}, nil); !errors.Is(err, ErrEventTime) {
+		t.Errorf("slidings: a window past the end of time: %v, want ErrEventTime", err)
 	}
 }

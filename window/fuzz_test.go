@@ -58,21 +58,10 @@ func FuzzWindow(f *testing.F) {
 				continue
 			}
 			v := data[i+1]
-			x := float64(int8(v))
-			switch v {
-			case 255:
-				x = math.NaN()
-			case 254:
-				x = math.Inf(1)
-			case 253:
-				x = math.Inf(-1)
-			}
+			x := fuzzValue(v)
 			x2, val := 0.0, int(v%4)
 			if v%7 == 0 {
 				x2, val = Missing, -1
-			}
-			if v == 252 {
-				x = Missing
 			}
 			ops = append(ops, op{insert: true, ts: ts, num: []float64{x, float64(v / 3), x2},
 				key: []uint64{uint64(v % 16)}, val: []int{val}})
@@ -98,4 +87,20 @@ func FuzzWindow(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzValue decodes a fuzzed byte as a numeric column value: its signed
+// value, or NaN, +Inf, -Inf, Missing for 255, 254, 253, 252.
+func fuzzValue(v byte) float64 {
+	switch v {
+	case 255:
+		return math.NaN()
+	case 254:
+		return math.Inf(1)
+	case 253:
+		return math.Inf(-1)
+	case 252:
+		return Missing
+	}
+	return float64(int8(v))
 }
