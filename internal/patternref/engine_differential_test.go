@@ -1028,6 +1028,19 @@ rule r
   within gap 6ms
   skip none
   emit M0 { k, a: map(a, .id) }`, "E@8 k=0 v=1; E@10 k=0 v=1; E@12 k=1 v=0; advance@12", false},
+		// FuzzEngineMatch, 2026-11-26 (minimized from seed 7244): e1's
+		// loop has taken nothing when E@18 (v == 2) satisfies until but
+		// not e1's condition; under -> only an event e1 accepts decides,
+		// so the loop may still begin and [e0] is final only at the end
+		// of input. The reference's growthStep took the until event as
+		// the end of the wait (a step too early); now it applies the
+		// rules of until before the first iteration.
+		{"greedy loop not yet begun: until alone ends no wait", `
+rule r
+  partition by k
+  match e0:E -> e1:E(v != 2)*! until(v == 2)
+  skip none
+  emit M0 { k, e0: e0?.id, e1: map(e1, .id) }`, "E@16 k=1 v=2; E@18 k=1 v=2; E@19 k=0 v=0", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ins, err := engParseInputs(tc.events)

@@ -59,6 +59,7 @@ type growth struct {
 	edge  edgeKind
 	el    *lang.ElementInfo // nil for a group
 	until *lang.Compiled
+	first bool // the loop has taken nothing yet: its entry edge decides
 }
 
 // state is a partial match. It is a value: every extension copies what it
@@ -369,7 +370,7 @@ func (sr *search) loop(f *lang.Factor, s state, k cont) []found {
 				if i == 0 {
 					e = entry
 				}
-				s2.growable = append(slices.Clip(s.growable), growth{edge: e, el: el, until: until})
+				s2.growable = append(slices.Clip(s.growable), growth{edge: e, el: el, until: until, first: i == 0})
 			}
 			for _, r := range k(s2) {
 				results = append(results, exited{exitLen: len(s.trace), f: r})
@@ -482,7 +483,10 @@ func (sr *search) expiry(s state) int64 {
 // growthStep is when a greedy tail can no longer grow: the next event under
 // strict contiguity, else the first event that satisfies until, within's
 // expiry, or the end of input (docs: "greedy ! emits one match when the
-// loop can no longer grow").
+// loop can no longer grow"). A loop that has taken nothing yet begins as
+// element's rules say (see element): under -> the first event the element
+// accepts decides, so an event that satisfies until but not the element's
+// condition ends nothing; under ->> such events are passed over.
 func (sr *search) growthStep(g growth, s state) step {
 	limit := endStep
 	if sr.rr.r.Within > 0 {
@@ -491,6 +495,17 @@ func (sr *search) growthStep(g growth, s state) step {
 	if g.edge == edgeStrict || g.edge == edgeStart {
 		if nx := s.last + 1; nx < sr.n() {
 			return minStep(sr.evStep(nx), limit)
+		}
+		return limit
+	}
+	if g.first && g.until != nil && g.el != nil {
+		if g.edge == edgeAny {
+			return limit
+		}
+		for e := s.last + 1; e < sr.n(); e++ {
+			if sr.accepts(g.el, s, e) {
+				return minStep(sr.evStep(e), limit)
+			}
 		}
 		return limit
 	}
