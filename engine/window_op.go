@@ -131,7 +131,7 @@ func compareDue(a, b dueKey) int {
 	return 0
 }
 
-// noColumns gives the windows that could be kept in columns (tab, cs) a
+// noColumns gives the windows that could be kept in columns (cols) a
 // window per key (tests compare the two).
 var noColumns bool
 
@@ -306,10 +306,9 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	ts := max(ev.Time, m.now)
 	op.cur = id
 	var err error
-	switch {
-	case op.cols != nil:
+	if op.cols != nil {
 		err = op.cols.Insert(int(id), ts, op.row, op)
-	default:
+	} else {
 		err = op.wins[id].Insert(ts, op.row, op)
 	}
 	if err != nil {
@@ -514,8 +513,12 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 		case readCount:
 			vars[rd.v] = event.IntValue(r.Count())
 		case readValue:
-			vars[rd.v] = readAggregate(&r, rd)
-		default: // a number, read here: the commonest reads, without a call a read
+			if v, ok := r.Value(rd.agg); ok {
+				vars[rd.v] = v
+			} else {
+				vars[rd.v] = event.Nil
+			}
+		default: // a number
 			f, ok := r.Float(rd.agg)
 			switch {
 			case rd.kind == readFloat && ok:
@@ -554,29 +557,6 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	case p.mode == 0 || op.gate(op.cur, d, r.Time):
 		m.emitKeyed(op, d, r.Time)
 	}
-}
-
-func readAggregate(r *window.Result[event.Value], rd *aggRead) event.Value {
-	switch rd.kind {
-	case readCount:
-		return event.IntValue(r.Count())
-	case readCountArg:
-		f, _ := r.Float(rd.agg)
-		return event.IntValue(int64(f))
-	case readInt:
-		if f, ok := r.Float(rd.agg); ok {
-			return event.IntValue(int64(f))
-		}
-	case readFloat:
-		if f, ok := r.Float(rd.agg); ok {
-			return event.FloatValue(f)
-		}
-	case readValue:
-		if v, ok := r.Value(rd.agg); ok {
-			return v
-		}
-	}
-	return event.Nil
 }
 
 // gate applies the output rate limit to result d of key id at time t: true
