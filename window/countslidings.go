@@ -70,9 +70,6 @@ func (w *CountSlidings[V]) Grow(keys int) {
 	}
 }
 
-// Keys returns the number of keys there is room for.
-func (w *CountSlidings[V]) Keys() int { return len(w.w) / w.stride }
-
 // block returns key k's block.
 func (w *CountSlidings[V]) block(k int) []uint64 {
 	return w.w[k*w.stride : (k+1)*w.stride : (k+1)*w.stride]
@@ -152,11 +149,8 @@ func (w *CountSlidings[V]) Advance(_ int, wm int64, _ Sink[V]) { w.now = max(w.n
 // NextDeadline reports none: only arrivals emit.
 func (w *CountSlidings[V]) NextDeadline(int) (int64, bool) { return 0, false }
 
-// Len returns the number of events in key k's window.
-func (w *CountSlidings[V]) Len(k int) int { return int(uint32(w.w[k*w.stride])) }
-
 // Empty reports whether key k's window holds no events.
-func (w *CountSlidings[V]) Empty(k int) bool { return w.Len(k) == 0 }
+func (w *CountSlidings[V]) Empty(k int) bool { return uint32(w.w[k*w.stride]) == 0 }
 
 // Reset empties key k's window.
 func (w *CountSlidings[V]) Reset(k int) {

@@ -72,9 +72,6 @@ func (w *Slidings[V]) Grow(keys int) {
 	}
 }
 
-// Keys returns the number of keys there is room for.
-func (w *Slidings[V]) Keys() int { return len(w.recs) }
-
 // sums returns the running sums in buf, in place (see CountSlidings.sums).
 func (w *Slidings[V]) sums(buf []uint64) []scalar {
 	if w.aggs.nScalar == 0 {
@@ -228,9 +225,6 @@ func (w *Slidings[V]) NextDeadline(k int) (int64, bool) {
 	}
 	return w.frontTs(r) + w.d + 1, true
 }
-
-// Len returns the number of events in key k's window.
-func (w *Slidings[V]) Len(k int) int { return int(w.recs[k].n) }
 
 // Empty reports whether key k's window holds no events.
 func (w *Slidings[V]) Empty(k int) bool { return w.recs[k].n == 0 }

@@ -58,9 +58,6 @@ func (w *Tumblings[V]) Grow(keys int) {
 	w.sc = append(w.sc, make([]scalar, keys*w.aggs.nScalar-len(w.sc))...)
 }
 
-// Keys returns the number of keys there is room for.
-func (w *Tumblings[V]) Keys() int { return len(w.n) }
-
 func (w *Tumblings[V]) sums(k int) []scalar {
 	ns := w.aggs.nScalar
 	return w.sc[k*ns : k*ns+ns : k*ns+ns]
