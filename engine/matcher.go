@@ -129,6 +129,7 @@ type typeInfo struct {
 	quad1     uint32
 	lastAt    uintptr   // quad1's first field; 0: four fields, quad0 is all
 	plans     []runPlan // the rules that read the type, in rule order
+	window    *execNode // the one plan is a window's, run directly; nil: run the plans
 	input     []*sub    // subscribers to input events of the type (Matcher.syncSubs)
 	lateness  int64
 	timeSlot  int // the time field's slot; -1: arrival time (no time field, or Config.ProcessingTime)
@@ -298,7 +299,11 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 	m.input.RuleID = -1
 	m.subs.init(g)
 	for _, s := range g.reg.Schemas() {
-		m.types[s.ID].plans = m.runPlans(g.plans[s.ID])
+		ti := &m.types[s.ID]
+		ti.plans = m.runPlans(g.plans[s.ID])
+		if len(ti.plans) == 1 {
+			ti.window = ti.plans[0].window
+		}
 	}
 	m.keyed.init(m)
 	m.patterns.init(m)
@@ -415,7 +420,11 @@ func (m *Matcher) process(ev *event.Event, pos *Pos) {
 		m.deliverInput(ev, ti)
 	}
 	if len(ti.plans) > 0 {
-		m.run(ev, ti.plans)
+		if ti.window != nil {
+			m.windowEvent(ti.window, ev) // run's one step, without its loop
+		} else {
+			m.run(ev, ti.plans)
+		}
 		if len(m.queue) > 0 {
 			m.flush()
 		}

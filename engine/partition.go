@@ -162,7 +162,14 @@ func (t *keyTable[S]) scalarKey(id int32) event.Value {
 // multiply instead, as findScalar does.
 func (t *keyTable[S]) hash(vals []event.Value) uint64 {
 	if len(vals) == 1 {
-		if k := vals[0].Kind(); k != event.KindString && k != event.KindList {
+		switch k := vals[0].Kind(); k {
+		case event.KindString:
+			// hashString is seeded and mixes every bit already. (A key of
+			// type any that holds a string may share its hash with one that
+			// holds another kind: keys compare by kind too.)
+			return t.hashString(vals[0].Str())
+		case event.KindList:
+		default:
 			return t.hashScalar(k, payload(vals[0]))
 		}
 	}
@@ -313,7 +320,7 @@ func (t *keyTable[S]) findOne(v event.Value) (h uint64, id int32, ok bool) {
 // the loops and kind switches: it returns the key's hash (the one hash
 // gives) and its id, or -1.
 func (t *keyTable[S]) findString(s string) (uint64, int32) {
-	h := mix64(t.seed64 ^ (t.hashString(s) ^ uint64(event.KindString)<<56))
+	h := t.hashString(s) // as hash gives it, for a lone string
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
 	for i := h >> t.shift; ; i = (i + 1) & mask {

@@ -46,16 +46,19 @@ type keyedPlan struct {
 	// numOnly: argument i is Num column i and nothing else (no Key, Val
 	// or presence columns), so it is evaluated straight into the row.
 	numOnly bool
-	keyCol  []int     // Row.Key columns: the argument each hashes
-	valCol  []int     // Row.Val columns: the argument each holds
-	reads   []aggRead // how each aggregate's result reaches Frame.Vars
-	nVars   int
-	having  *eval.Program
-	progs   []*eval.Program // emitted fields
-	keyVar  []int           // per emitted field: the key it copies (Frame.Vars slot), or -1
-	arith   []*eval.Arith   // per emitted field: its direct form, or nil
-	widen   []bool
-	oneKey  int // the one key is this field of the source event, or -1 (keyTable.findOne)
+	// numSlots: numOnly, and every argument a plain field: argument i is
+	// field numSlots[i] of the source event, read in place.
+	numSlots []int
+	keyCol   []int     // Row.Key columns: the argument each hashes
+	valCol   []int     // Row.Val columns: the argument each holds
+	reads    []aggRead // how each aggregate's result reaches Frame.Vars
+	nVars    int
+	having   *eval.Program
+	progs    []*eval.Program // emitted fields
+	keyVar   []int           // per emitted field: the key it copies (Frame.Vars slot), or -1
+	arith    []*eval.Arith   // per emitted field: its direct form, or nil
+	widen    []bool
+	oneKey   int // the one key is this field of the source event, or -1 (keyTable.findOne)
 
 	// Output rate limit (window and output operators); mode 0: none.
 	mode  OutputMode
@@ -531,6 +534,15 @@ func (c *compiler) planAggregates(plan *keyedPlan, st *ruleState, aggs []eval.Ag
 			plan.num = append(plan.num, numCol{arg: code})
 		}
 		plan.numOnly = plan.numOnly && code == c
+	}
+	if plan.numOnly {
+		for _, a := range plan.args {
+			if a.slot < 0 {
+				plan.numSlots = nil
+				break
+			}
+			plan.numSlots = append(plan.numSlots, a.slot)
+		}
 	}
 	aggsC, err := window.NewAggsFuncs(specs, window.ValFuncs[event.Value]{Equal: sameResult, Less: lessValue, Missing: event.Value.IsNil})
 	if err != nil {

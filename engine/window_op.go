@@ -303,15 +303,27 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	if id < 0 {
 		return
 	}
-	if p.numOnly {
+	switch {
+	case p.numSlots != nil:
+		// Each argument is one Num column and a field: read in place.
+		num := op.row.Num[:len(p.numSlots)]
+		for c, j := range p.numSlots {
+			num[c] = numOf(ev.Fields[j])
+		}
+	case p.numOnly:
 		// Each argument is one Num column: no copy of the values.
 		for c := range p.num {
 			op.row.Num[c] = numOf(m.evalField(&p.args[c], ev))
 		}
-	} else {
+	default:
 		op.fillRow(ev)
 	}
 	ts := max(ev.Time, m.now)
+	// The common event of a tumbling window: it falls in its key's open
+	// window, whose deadline stays as it was; nothing to settle.
+	if op.tab != nil && op.outs == nil && op.tab.Add(int(id), ts, op.row.Num) {
+		return
+	}
 	op.cur = id
 	var err error
 	switch {
@@ -467,9 +479,19 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 	var id int32
 	ok := false
 	if j := op.p.oneKey; j >= 0 {
-		// One key, a field: the key table's path for its kind.
-		op.kv[0] = ev.Fields[j]
-		h, id, ok = op.keys.findOne(op.kv[0])
+		// One key, a field: the key table's path for its kind (for a
+		// string, the most common key, by hand).
+		v := &ev.Fields[j]
+		if v.Kind() == event.KindString {
+			h, id = op.keys.findString(v.Str())
+			if id >= 0 && !op.keys.dormant(id) {
+				return id
+			}
+			ok = true
+		} else {
+			h, id, ok = op.keys.findOne(*v)
+		}
+		op.kv[0] = *v
 	}
 	if !ok {
 		for j := range op.p.keys {

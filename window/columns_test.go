@@ -21,6 +21,23 @@ type columns interface {
 	Reset(k int)
 }
 
+// insertCols is cols.Insert, by Tumblings.Add first when add is set and
+// cols is a Tumblings: where Add takes the event, it must leave the
+// deadline as it was and emit nothing (which the comparisons with the
+// reference see).
+func insertCols(t testing.TB, cols columns, add bool, k int, ts int64, row Row[int], sink Sink[int]) error {
+	if tb, ok := cols.(*Tumblings[int]); ok && add {
+		d0, ok0 := tb.NextDeadline(k)
+		if tb.Add(k, ts, row.Num) {
+			if d, ok := tb.NextDeadline(k); !ok0 || d != d0 || !ok {
+				t.Fatalf("key %d: Add at %d moved the deadline %d %v to %d %v", k, ts, d0, ok0, d, ok)
+			}
+			return nil
+		}
+	}
+	return cols.Insert(k, ts, row, sink)
+}
+
 // FuzzColumns decodes a column layout, its parameter and a stream of
 // events and watermarks of four keys from the input, and holds the columns
 // to one window of the same kind per key (which FuzzWindow holds to the
@@ -96,7 +113,7 @@ func FuzzColumns(f *testing.F) {
 			}
 			v := data[j+2]
 			row := Row[int]{Num: []float64{fuzzValue(v), float64(v / 3)}}
-			err1 := cols.Insert(k, ts, row, &got[k])
+			err1 := insertCols(t, cols, data[j+1]&0x40 != 0, k, ts, row, &got[k])
 			err2 := ref[k].Insert(ts, row, &want[k])
 			if (err1 == nil) != (err2 == nil) || err1 != nil && !errors.Is(err1, err2) {
 				t.Fatalf("op %d key %d: Insert: %v, want %v", i, k, err1, err2)
@@ -213,7 +230,7 @@ func TestColumns_perKey(t *testing.T) {
 							for i, s := range steps {
 								got[s.key].op, want[s.key].op = i, i
 								if s.insert {
-									err1 := cw.Insert(s.key, s.ts, s.row(), &got[s.key])
+									err1 := insertCols(t, cw, i%2 == 0, s.key, s.ts, s.row(), &got[s.key])
 									err2 := ref[s.key].Insert(s.ts, s.row(), &want[s.key])
 									if !errors.Is(err1, err2) && err1 != err2 {
 										t.Fatalf("%s step %d: Insert: %v, want %v", where, i, err1, err2)
@@ -294,6 +311,26 @@ func TestColumns_refused(t *testing.T) {
 		if err := w.Insert(1, 50, Row[int]{}, nil); !errors.Is(err, ErrRowShape) {
 			t.Errorf("%s: narrow row: %v, want ErrRowShape", l.name, err)
 		}
+	}
+	// Tumblings.Add takes an event in an open window only, and counts its
+	// time as Insert does.
+	tb, _ := NewTumblings(sumAggs, 10)
+	tb.Grow(2)
+	row := Row[int]{Num: []float64{1}}
+	if tb.Add(0, 50, row.Num) {
+		t.Error("tumblings: Add opened a window")
+	}
+	if err := tb.Insert(0, 50, row, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !tb.Add(0, 55, row.Num) || tb.Add(0, 60, row.Num) || tb.Add(1, 55, row.Num) {
+		t.Error("tumblings: Add at 55 refused or at 60 (the window's end) or in no window taken")
+	}
+	if err := tb.Insert(1, 54, row, nil); !errors.Is(err, ErrEventTime) {
+		t.Errorf("tumblings: key 1 behind key 0's Add: %v, want ErrEventTime", err)
+	}
+	if tb.Add(0, 54, row.Num) {
+		t.Error("tumblings: Add behind the latest time taken")
 	}
 	w, _ := NewCountSlidings(sumAggs, 10)
 	if w.BlockBytes() != 8*(1+4+10*2) {

@@ -88,6 +88,30 @@ func (w *Tumblings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
 	return nil
 }
 
+// Add is Insert's common case, for callers that count every instruction:
+// an event of key k at ts that falls in k's open window, which it neither
+// opens nor closes, so that k's deadline (NextDeadline) stays as it was.
+// Then it adds num (a Row's Num, of the shape Insert would check) and
+// returns true. Otherwise (no open window, ts at or past its end, ts
+// refused) it changes nothing and returns false: the caller calls Insert.
+func (w *Tumblings[V]) Add(k int, ts int64, num []float64) bool {
+	if w.n[k] == 0 || ts >= w.start[k]+w.size || !timeOK(ts, w.now, w.size) {
+		return false
+	}
+	w.now = ts
+	w.n[k]++
+	ns := w.aggs.nScalar
+	sc := w.sc[k*ns : k*ns+ns : k*ns+ns]
+	for _, g := range w.aggs.sums {
+		if s, x := &sc[g.slot], num[g.arg]; finite(x) {
+			s.compensated(x)
+		} else {
+			s.nf.add(x)
+		}
+	}
+	return true
+}
+
 // Advance closes key k's open window if its end is <= wm.
 func (w *Tumblings[V]) Advance(k int, wm int64, sink Sink[V]) {
 	w.now = max(w.now, wm)
