@@ -518,7 +518,7 @@ func (m *Matcher) patternFire(now int64) {
 	}
 	for _, op := range rt.expOps {
 		for op.exp.n > 0 && op.exp.front().when <= now {
-			e := *op.exp.front()
+			e := op.exp.front()
 			op.exp.pop()
 			if op.dueAt(e.id, e.when) {
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: op.keys.state(e.id).birth})

@@ -71,7 +71,7 @@ func TestWindow_expiryTimers(t *testing.T) {
 func expiries(op *keyedOp) []keyExpiry {
 	var r []keyExpiry
 	for i := range op.exp.n {
-		r = append(r, op.exp.ring[(op.exp.head+i)&(len(op.exp.ring)-1)])
+		r = append(r, op.exp.at(i))
 	}
 	return r
 }
@@ -100,11 +100,11 @@ func TestWindow_expiryFIFO(t *testing.T) {
 	}
 	// Key 3 is due at 20 (its entry at 5 is stale), key 2 at 15.
 	op.state[3].due, op.state[2].due = 20, 15
-	if w, ok := op.nextExpiry(); !ok || w != 15 || *op.exp.front() != (keyExpiry{15, 2}) {
+	if w, ok := op.nextExpiry(); !ok || w != 15 || op.exp.front() != (keyExpiry{15, 2}) {
 		t.Fatalf("front %d %v at %v, want 15 at {15 2}", w, ok, expiries(op))
 	}
 	op.state[2].due = noDeadline
-	if w, ok := op.nextExpiry(); !ok || w != 20 || *op.exp.front() != (keyExpiry{20, 3}) {
+	if w, ok := op.nextExpiry(); !ok || w != 20 || op.exp.front() != (keyExpiry{20, 3}) {
 		t.Fatalf("front %d %v at %v, want 20 at {20 3}", w, ok, expiries(op))
 	}
 	op.state[3].due = noDeadline
@@ -136,7 +136,7 @@ func TestWindow_expiryFIFO(t *testing.T) {
 		}
 	}
 	if got := expiries(op); fmt.Sprint(got) != fmt.Sprint(ref) {
-		t.Fatalf("ring of %d holds %d entries, want %d; first %v, want %v", len(op.exp.ring), len(got), len(ref), got[:4], ref[:4])
+		t.Fatalf("ring of %d holds %d entries, want %d; first %v, want %v", len(op.exp.ids), len(got), len(ref), got[:4], ref[:4])
 	}
 }
 
@@ -199,7 +199,7 @@ func TestWindow_deadlineFIFOFallback(t *testing.T) {
 	if !op.fifo || rt.q.len() != 0 || op.exp.n != 2 {
 		t.Fatalf("fifo %v, %d in the queue, %d in the FIFO; want true, 0, 2", op.fifo, rt.q.len(), op.exp.n)
 	}
-	end := op.exp.ring[op.exp.head].when
+	end := op.exp.front().when
 	rt.schedule(m, op, 1, end-1) // before the FIFO's last entry
 	if rt.q.len() != 1 || op.exp.n != 2 || !rt.q.valid(*op.qid(1)) {
 		t.Fatalf("%d in the queue, %d in the FIFO; want 1, 2", rt.q.len(), op.exp.n)

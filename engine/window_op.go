@@ -831,7 +831,7 @@ func (m *Matcher) keyedFire(now int64) {
 	}
 	for _, op := range rt.expOps {
 		for op.exp.n > 0 && op.exp.front().when <= now {
-			e := *op.exp.front()
+			e := op.exp.front()
 			op.exp.pop()
 			if st := &op.state[e.id]; st.due == e.when {
 				st.due = noDeadline // once, for its key's events of one instant
@@ -881,7 +881,7 @@ func (m *Matcher) refuse(op *keyedOp, ev *event.Event, err error) {
 func (rt *keyedRuntime) sizeBytes() int {
 	b := 0
 	for _, op := range rt.ops {
-		b += op.keys.sizeBytes() + int(unsafe.Sizeof(keyState{}))*cap(op.state) + 56*cap(op.outs) + 16*cap(op.wins) + 16*cap(op.pool) + 16*cap(op.exp.ring)
+		b += op.keys.sizeBytes() + int(unsafe.Sizeof(keyState{}))*cap(op.state) + 56*cap(op.outs) + 16*cap(op.wins) + 16*cap(op.pool) + op.exp.sizeBytes()
 		for _, w := range op.wins {
 			if w != nil {
 				b += w.SizeBytes()

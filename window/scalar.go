@@ -88,14 +88,17 @@ func (s *scalar) sumAdd(x float64) {
 	s.compensated(x)
 }
 
-func (s *scalar) compensated(x float64) {
-	t := s.a + x
-	if math.Abs(s.a) >= math.Abs(x) {
-		s.b += (s.a - t) + x
+func (s *scalar) compensated(x float64) { s.a, s.b = neumaier(s.a, s.b, x) }
+
+// neumaier adds finite x to the running sum a with compensation b.
+func neumaier(a, b, x float64) (float64, float64) {
+	t := a + x
+	if math.Abs(a) >= math.Abs(x) {
+		b += (a - t) + x
 	} else {
-		s.b += (x - t) + s.a
+		b += (x - t) + a
 	}
-	s.a = t
+	return t, b
 }
 
 // present returns how many of the n values of the window are not missing.

@@ -11,7 +11,7 @@ import (
 // start, its count and its running sums, kept in slices indexed by the
 // key's number, with no object per key. A Tumbling per key costs an object
 // of about 150 bytes (its Acc, its sums apart); here a key costs 16 bytes
-// and 32 per sum or avg. It behaves as one Tumbling per key, for callers
+// and 24 per sum or avg. It behaves as one Tumbling per key, for callers
 // that give it times in order across all keys (the engine's (time,
 // sequence) order): an Insert or Advance earlier than the latest time given
 // for any key is refused (ErrEventTime) or ignored, where a Tumbling
@@ -26,8 +26,47 @@ type Tumblings[V any] struct {
 	now   int64
 	start []int64  // per key: start of the open window
 	n     []int64  // per key: events in it; 0 when none is open
-	sc    []scalar // per key: aggs.nScalar running sums
+	sc    []addSum // per key: aggs.nScalar running sums
 	view  Acc[V]   // the Acc a Result reads: a key's count and sums, copied in
+}
+
+// addSum is the running sum of a sum or avg of an add-only window: a
+// scalar, less the counts of the non-finite values, of which a result
+// that only grows needs to know whether each kind was seen (nonFinite.sumOf
+// reads no more); the missing values are counted (avg divides by the
+// others). 24 bytes where a scalar takes 32.
+type addSum struct {
+	a, b float64 // running sum and Neumaier compensation (scalar.compensated)
+	miss uint32
+	seen uint32 // sawNaN | sawPInf | sawNInf
+}
+
+const (
+	sawNaN = 1 << iota
+	sawPInf
+	sawNInf
+)
+
+// addNonFinite adds x, not finite (finite values: neumaier).
+func (s *addSum) addNonFinite(x float64) {
+	switch {
+	case x != x && missingNaN(x):
+		s.miss++
+	case x != x:
+		s.seen |= sawNaN
+	case x > 0:
+		s.seen |= sawPInf
+	default:
+		s.seen |= sawNInf
+	}
+}
+
+// scalar returns s as the scalar of a window that saw the same values:
+// its counts of NaNs and infinities stand at 1 for each kind seen.
+func (s addSum) scalar() scalar {
+	return scalar{a: s.a, b: s.b, nf: nonFinite{
+		nan: s.seen & sawNaN, pinf: s.seen & sawPInf >> 1, ninf: s.seen & sawNInf >> 2, miss: s.miss,
+	}}
 }
 
 // NewTumblings returns tumbling windows of size > 0 nanoseconds for
@@ -55,10 +94,10 @@ func (w *Tumblings[V]) Grow(keys int) {
 	}
 	w.start = append(w.start, make([]int64, keys-len(w.start))...)
 	w.n = append(w.n, make([]int64, keys-len(w.n))...)
-	w.sc = append(w.sc, make([]scalar, keys*w.aggs.nScalar-len(w.sc))...)
+	w.sc = append(w.sc, make([]addSum, keys*w.aggs.nScalar-len(w.sc))...)
 }
 
-func (w *Tumblings[V]) sums(k int) []scalar {
+func (w *Tumblings[V]) sums(k int) []addSum {
 	ns := w.aggs.nScalar
 	return w.sc[k*ns : k*ns+ns : k*ns+ns]
 }
@@ -80,9 +119,9 @@ func (w *Tumblings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
 	sc := w.sums(k)
 	for _, g := range w.aggs.sums {
 		if s, x := &sc[g.slot], row.Num[g.arg]; finite(x) {
-			s.compensated(x)
+			s.a, s.b = neumaier(s.a, s.b, x)
 		} else {
-			s.nf.add(x)
+			s.addNonFinite(x)
 		}
 	}
 	return nil
@@ -104,9 +143,9 @@ func (w *Tumblings[V]) Add(k int, ts int64, num []float64) bool {
 	sc := w.sc[k*ns : k*ns+ns : k*ns+ns]
 	for _, g := range w.aggs.sums {
 		if s, x := &sc[g.slot], num[g.arg]; finite(x) {
-			s.compensated(x)
+			s.a, s.b = neumaier(s.a, s.b, x)
 		} else {
-			s.nf.add(x)
+			s.addNonFinite(x)
 		}
 	}
 	return true
@@ -121,7 +160,9 @@ func (w *Tumblings[V]) Advance(k int, wm int64, sink Sink[V]) {
 	if end := w.start[k] + w.size; end <= wm {
 		if sink != nil {
 			w.view.n = w.n[k]
-			copy(w.view.sc, w.sums(k))
+			for i, s := range w.sums(k) {
+				w.view.sc[i] = s.scalar()
+			}
 			sink.Emit(Result[V]{Start: w.start[k], End: end, Time: end, Changed: true, acc: &w.view})
 		}
 		w.Reset(k)
@@ -147,5 +188,5 @@ func (w *Tumblings[V]) Reset(k int) {
 
 // SizeBytes estimates the heap bytes the windows hold, struct included.
 func (w *Tumblings[V]) SizeBytes() int {
-	return int(unsafe.Sizeof(*w)) + 8*cap(w.start) + 8*cap(w.n) + int(unsafe.Sizeof(scalar{}))*cap(w.sc) + w.view.sizeBytes()
+	return int(unsafe.Sizeof(*w)) + 8*cap(w.start) + 8*cap(w.n) + int(unsafe.Sizeof(addSum{}))*cap(w.sc) + w.view.sizeBytes()
 }
