@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -327,4 +328,38 @@ func randomTrades(r *rand.Rand, keys int, pxQty func(i int) (float64, int64)) []
 		evs = append(evs, trade(fmt.Sprint("k", r.IntN(keys)), px, qty, at))
 	}
 	return evs
+}
+
+// TestWindow_birthsRenumbered: when a rule's birth numbers (uint32) run
+// out, its keys are renumbered in their order of birth, not of id: keys
+// revived in the order y, x (ids x < y) keep it, and a key born after
+// comes last, in the numbers and in the results of one instant.
+func TestWindow_birthsRenumbered(t *testing.T) {
+	b := marketBuilder()
+	b.Rule("w").From("Trade").PartitionBy("sym").Window(Tumbling(10*time.Second)).
+		Emit("W", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"})
+	m := mustBuild(t, b).NewMatcher(Config{})
+	var got []string
+	if _, err := m.Subscribe(AllDerived, func(d *Derived) { got = append(got, d.Event.Fields[0].Str()) }); err != nil {
+		t.Fatal(err)
+	}
+	op := m.keyed.ops[0]
+	// (Lateness 2s: z waits in the reorder buffer, and comes at Close.)
+	for _, e := range []event.Event{trade("x", 1, 1, 0), trade("y", 1, 1, time.Second),
+		trade("y", 1, 1, 11*time.Second), trade("x", 1, 1, 12*time.Second), trade("z", 1, 1, 20*time.Second)} {
+		m.Process(&e)
+	}
+	op.births = math.MaxUint32
+	m.Close()
+	births := map[string]uint32{}
+	for _, k := range []string{"x", "y", "z"} {
+		_, id := op.keys.findString(k)
+		births[k] = *op.keys.state(id)
+	}
+	if births["y"] != 1 || births["x"] != 2 || births["z"] != 3 || op.births != 3 {
+		t.Errorf("births %v, last %d; want y 1, x 2, z 3, last 3", births, op.births)
+	}
+	if fmt.Sprint(got) != "[x y y x z]" {
+		t.Errorf("results of keys %v, want [x y y x z]", got)
+	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"slices"
@@ -147,12 +148,14 @@ var noKeyFIFO bool
 
 // keyedOp is one keyed operator's state in a matcher.
 type keyedOp struct {
-	p     *keyedPlan
-	m     *Matcher
-	rule  *RuleInfo
-	keys  keyTable[struct{}] // the keys' state is in state, beside outs
-	state []keyState         // per key id
-	outs  []outState         // per key id, with an output rate limit
+	p    *keyedPlan
+	m    *Matcher
+	rule *RuleInfo
+	// keys: the keys, each with its birth (see newBirth), in its record's
+	// padding; the rest of their state is in state, beside outs.
+	keys  keyTable[uint32]
+	state []keyState // per key id
+	outs  []outState // per key id, with an output rate limit
 	// A window rule's windows: one per key id (wins, with the windows of
 	// freed keys in pool for reuse), or, for tumbling, sliding and small
 	// sliding count windows of count, sum and avg, all keys' in columns
@@ -168,8 +171,8 @@ type keyedOp struct {
 	qids   []timerID // per key id: its deadline-queue entry (see qid)
 	noQid  timerID
 	pool   []window.Window[event.Value]
-	births uint64
-	cur    int32 // key whose window is running (for Emit)
+	births uint32 // the last birth given (newBirth)
+	cur    int32  // key whose window is running (for Emit)
 	// spare: a result goes straight out (no rate limit to keep it, no
 	// rule reading it), in the rule's spare derived event, as a filter
 	// rule's does: nothing to recycle.
@@ -211,8 +214,40 @@ type keyColumns interface {
 }
 
 type keyState struct {
-	birth uint64
-	due   int64 // deadline in the queue, or noDeadline
+	due int64 // deadline in the queue, or noDeadline
+}
+
+// newBirth returns a key's birth number, for a key that is new or
+// revived: keys due at one instant run in the order of their births (of
+// appearance). uint32, so that it fits in the key table's record; when
+// they run out, the keys held are renumbered from 1 in their order, once
+// every 2^32 births.
+func (op *keyedOp) newBirth() uint32 {
+	if op.births == math.MaxUint32 {
+		op.renumberBirths()
+	}
+	op.births++
+	return op.births
+}
+
+// renumberBirths numbers the births of the keys held (live and dormant)
+// 1, 2, ... in their order. It runs before the key about to be born is
+// in the table as live (a new key's record would rank by a stale number;
+// a dormant key's old number is harmless, as its new one, given next, is
+// the largest).
+func (op *keyedOp) renumberBirths() {
+	t := &op.keys
+	var ids []int32
+	for id := range t.meta {
+		if t.meta[id].status != keyFree {
+			ids = append(ids, int32(id))
+		}
+	}
+	slices.SortFunc(ids, func(a, b int32) int { return cmp.Compare(t.meta[a].st, t.meta[b].st) })
+	for i, id := range ids {
+		t.meta[id].st = uint32(i + 1)
+	}
+	op.births = uint32(len(ids))
 }
 
 // qid returns key id's entry in the deadline queue: the zero timerID (at
@@ -507,6 +542,7 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 		m.refuse(op, ev, ErrKeyLimit)
 		return -1
 	}
+	birth := op.newBirth() // (before the key is in the table: see renumberBirths)
 	if id >= 0 {
 		op.keys.revive(id)
 	} else {
@@ -518,9 +554,7 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 			op.outs = append(op.outs, outState{quiet: math.MinInt64})
 		}
 	}
-	op.births++
-	st := &op.state[id]
-	st.birth = op.births
+	*op.keys.state(id) = birth
 	switch {
 	case op.cols != nil:
 		op.cols.Grow(int(id) + 1)
@@ -825,9 +859,8 @@ func (m *Matcher) keyedFire(now int64) {
 		ft := rt.q.pop()
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
-		st := &op.state[id]
-		*op.qid(id), st.due = timerID{}, noDeadline
-		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: st.birth})
+		*op.qid(id), op.state[id].due = timerID{}, noDeadline
+		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: uint64(*op.keys.state(id))})
 	}
 	for _, op := range rt.expOps {
 		for op.exp.n > 0 && op.exp.front().when <= now {
@@ -835,7 +868,7 @@ func (m *Matcher) keyedFire(now int64) {
 			op.exp.pop()
 			if st := &op.state[e.id]; st.due == e.when {
 				st.due = noDeadline // once, for its key's events of one instant
-				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: st.birth})
+				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: uint64(*op.keys.state(e.id))})
 			}
 		}
 	}
