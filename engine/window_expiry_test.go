@@ -60,7 +60,7 @@ func TestWindow_expiryTimers(t *testing.T) {
 					len(rec.lines), s.TimersSet, s.TimersDone, c.lines, c.set, c.fired)
 			}
 			for _, op := range m.keyed.ops {
-				if n := op.exp.n; n != 0 {
+				if n := op.exp.n + op.ends.n; n != 0 {
 					t.Errorf("rule %s: %d expiries left after Close", op.rule.Name, n)
 				}
 			}
@@ -68,76 +68,91 @@ func TestWindow_expiryTimers(t *testing.T) {
 	}
 }
 
-// expiries returns the entries of op's expiry FIFO in order.
+// expiries returns the entries of op's expiry FIFO in order (ends, for
+// tumbling and hopping windows).
 func expiries(op *keyedOp) []keyExpiry {
 	var r []keyExpiry
+	if op.fifo {
+		for i := range op.ends.n {
+			r = append(r, op.ends.at(i))
+		}
+		return r
+	}
 	for i := range op.exp.n {
 		r = append(r, op.exp.at(i))
 	}
 	return r
 }
 
-// TestWindow_expiryFIFO checks the FIFO itself: an expiry behind the last
-// goes in its place by time (events reach windows in time order, so only
-// a bug elsewhere would send one), one instant of a key is one entry, the
-// front drops stale entries, and the ring keeps its order as it wraps
-// around and grows.
+// TestWindow_expiryFIFO checks the FIFOs themselves (expiryFIFO, and
+// runFIFO, which keeps runs of one time): an expiry behind the last goes
+// in its place by time (events reach windows in time order, so only a bug
+// elsewhere would send one), one instant of a key is one entry, the front
+// drops stale entries, and the rings keep their order as they wrap around
+// and grow.
 func TestWindow_expiryFIFO(t *testing.T) {
-	op := &keyedOp{state: make([]keyState, 4)}
-	for i := range op.state {
-		op.state[i].due = noDeadline
-	}
-	push := func(when int64, id int32) { op.exp.push(when, id) }
-	push(10, 0)
-	push(10, 0) // the same instant of the same key: one entry
-	push(20, 1)
-	push(15, 2) // behind the last: in its place
-	push(5, 3)  // behind all
-	push(20, 3)
-	push(15, 1) // equal times: after those already in
-	want := []keyExpiry{{5, 3}, {10, 0}, {15, 2}, {15, 1}, {20, 1}, {20, 3}}
-	if got := expiries(op); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("FIFO %v, want %v", got, want)
-	}
-	// Key 3 is due at 20 (its entry at 5 is stale), key 2 at 15.
-	op.state[3].due, op.state[2].due = 20, 15
-	if w, ok := op.nextExpiry(); !ok || w != 15 || op.exp.front() != (keyExpiry{15, 2}) {
-		t.Fatalf("front %d %v at %v, want 15 at {15 2}", w, ok, expiries(op))
-	}
-	op.state[2].due = noDeadline
-	if w, ok := op.nextExpiry(); !ok || w != 20 || op.exp.front() != (keyExpiry{20, 3}) {
-		t.Fatalf("front %d %v at %v, want 20 at {20 3}", w, ok, expiries(op))
-	}
-	op.state[3].due = noDeadline
-	if w, ok := op.nextExpiry(); ok || op.exp.n != 0 {
-		t.Fatalf("front %d %v, FIFO %v; want empty", w, ok, expiries(op))
-	}
+	for _, runs := range []bool{false, true} {
+		op := &keyedOp{state: make([]keyState, 4), fifo: runs}
+		for i := range op.state {
+			op.state[i].due = noDeadline
+		}
+		push, pop, front, n := op.exp.push, op.exp.pop, op.exp.front, func() int { return op.exp.n }
+		if runs {
+			push, pop, front, n = op.ends.push, op.ends.pop, op.ends.front, func() int { return op.ends.n }
+		}
+		push(10, 0)
+		push(10, 0) // the same instant of the same key: one entry
+		push(20, 1)
+		push(15, 2) // behind the last: in its place
+		push(5, 3)  // behind all
+		push(20, 3)
+		push(15, 1) // equal times: after those already in
+		push(12, 0) // a time of its own, between runs
+		want := []keyExpiry{{5, 3}, {10, 0}, {12, 0}, {15, 2}, {15, 1}, {20, 1}, {20, 3}}
+		if got := expiries(op); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("runs %v: FIFO %v, want %v", runs, got, want)
+		}
+		// Key 3 is due at 20 (its entry at 5 is stale), key 2 at 15.
+		op.state[3].due, op.state[2].due = 20, 15
+		if w, ok := op.nextExpiry(); !ok || w != 15 || front() != (keyExpiry{15, 2}) {
+			t.Fatalf("runs %v: front %d %v at %v, want 15 at {15 2}", runs, w, ok, expiries(op))
+		}
+		op.state[2].due = noDeadline
+		if w, ok := op.nextExpiry(); !ok || w != 20 || front() != (keyExpiry{20, 3}) {
+			t.Fatalf("runs %v: front %d %v at %v, want 20 at {20 3}", runs, w, ok, expiries(op))
+		}
+		op.state[3].due = noDeadline
+		if w, ok := op.nextExpiry(); ok || n() != 0 {
+			t.Fatalf("runs %v: front %d %v, FIFO %v; want empty", runs, w, ok, expiries(op))
+		}
 
-	// The ring wraps around (pushes and pops in turn, some behind the
-	// last) and grows while wrapped; it holds what was pushed, in order.
-	var ref []keyExpiry
-	when := int64(100)
-	for i := range 5000 {
-		when += int64(i % 3)
-		e := keyExpiry{when: when, id: int32(i % 4)}
-		if i%11 == 0 {
-			e.when -= 2 // behind the last
+		// The rings wrap around (pushes and pops in turn, some behind the
+		// last) and grow while wrapped; they hold what was pushed, in
+		// order.
+		var ref []keyExpiry
+		when := int64(100)
+		for i := range 5000 {
+			when += int64(i % 3)
+			e := keyExpiry{when: when, id: int32(i % 4)}
+			if i%11 == 0 {
+				e.when -= 2 // behind the last
+			}
+			push(e.when, e.id)
+			j := len(ref)
+			for j > 0 && ref[j-1].when > e.when {
+				j--
+			}
+			if len(ref) == 0 || ref[len(ref)-1] != e {
+				ref = append(ref[:j], append([]keyExpiry{e}, ref[j:]...)...)
+			}
+			if i%3 == 0 && i < 3000 { // the FIFO grows in the second part
+				pop()
+				ref = ref[1:]
+			}
 		}
-		push(e.when, e.id)
-		j := len(ref)
-		for j > 0 && ref[j-1].when > e.when {
-			j--
+		if got := expiries(op); fmt.Sprint(got) != fmt.Sprint(ref) {
+			t.Fatalf("runs %v: FIFO holds %d entries, want %d; first %v, want %v", runs, len(got), len(ref), got[:4], ref[:4])
 		}
-		if len(ref) == 0 || ref[len(ref)-1] != e {
-			ref = append(ref[:j], append([]keyExpiry{e}, ref[j:]...)...)
-		}
-		if i%3 == 0 && i < 3000 { // the FIFO grows in the second part
-			op.exp.pop()
-			ref = ref[1:]
-		}
-	}
-	if got := expiries(op); fmt.Sprint(got) != fmt.Sprint(ref) {
-		t.Fatalf("ring of %d holds %d entries, want %d; first %v, want %v", len(op.exp.ids), len(got), len(ref), got[:4], ref[:4])
 	}
 }
 
@@ -197,17 +212,17 @@ func TestWindow_deadlineFIFOFallback(t *testing.T) {
 	}
 	rt := &m.keyed
 	op := rt.ops[0]
-	if !op.fifo || rt.q.len() != 0 || op.exp.n != 2 {
-		t.Fatalf("fifo %v, %d in the queue, %d in the FIFO; want true, 0, 2", op.fifo, rt.q.len(), op.exp.n)
+	if !op.fifo || rt.q.len() != 0 || op.ends.n != 2 {
+		t.Fatalf("fifo %v, %d in the queue, %d in the FIFO; want true, 0, 2", op.fifo, rt.q.len(), op.ends.n)
 	}
-	end := op.exp.front().when
+	end := op.ends.front().when
 	rt.schedule(m, op, 1, end-1) // before the FIFO's last entry
-	if rt.q.len() != 1 || op.exp.n != 2 || !rt.q.valid(*op.qid(1)) {
-		t.Fatalf("%d in the queue, %d in the FIFO; want 1, 2", rt.q.len(), op.exp.n)
+	if rt.q.len() != 1 || op.ends.n != 2 || !rt.q.valid(*op.qid(1)) {
+		t.Fatalf("%d in the queue, %d in the FIFO; want 1, 2", rt.q.len(), op.ends.n)
 	}
 	rt.schedule(m, op, 1, end+1) // back to the FIFO
-	if rt.q.len() != 0 || op.exp.n != 3 {
-		t.Fatalf("%d in the queue, %d in the FIFO; want 0, 3", rt.q.len(), op.exp.n)
+	if rt.q.len() != 0 || op.ends.n != 3 {
+		t.Fatalf("%d in the queue, %d in the FIFO; want 0, 3", rt.q.len(), op.ends.n)
 	}
 }
 

@@ -192,7 +192,8 @@ type keyedOp struct {
 	// every event moves their deadline, and the FIFO would hold an entry
 	// per event of the last gap.
 	fifo bool
-	exp  expiryFIFO
+	exp  expiryFIFO // sliding: an entry per event
+	ends runFIFO    // tumbling, hopping: an entry per window, in runs of one end
 
 	kv    []event.Value // key values of the current event
 	av    []event.Value // aggregate arguments of the current event
@@ -776,6 +777,16 @@ func (op *keyedOp) free(id int32) {
 // nextExpiry drops the stale entries at the FIFO's front and returns the
 // time of the first live one.
 func (op *keyedOp) nextExpiry() (int64, bool) {
+	if op.fifo {
+		for op.ends.n > 0 {
+			e := op.ends.front()
+			if op.state[e.id].due == e.when {
+				return e.when, true
+			}
+			op.ends.pop()
+		}
+		return 0, false
+	}
 	for op.exp.n > 0 {
 		e := op.exp.front()
 		if op.state[e.id].due == e.when {
@@ -801,12 +812,12 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	switch {
 	case op.expiring:
 		// Its wake-ups are in op.exp already (see windowEvent).
-	case op.fifo && due != noDeadline && op.exp.fits(due):
+	case op.fifo && due != noDeadline && op.ends.fits(due):
 		if queued {
 			rt.q.cancel(*qid)
 			*qid = timerID{}
 		}
-		op.exp.push(due, id)
+		op.ends.push(due, id)
 	case due == noDeadline:
 		if queued {
 			rt.q.cancel(*qid)
@@ -826,7 +837,7 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	// As patternOp.schedule: a change that touched neither the deadline
 	// queue nor the key at the front of its FIFO leaves the earliest live
 	// entry, and the matcher timer, as they were.
-	if !queued && *qid == (timerID{}) && (op.expiring || op.fifo) && op.exp.n > 0 && op.exp.front().id != id {
+	if !queued && *qid == (timerID{}) && (op.expiring && op.exp.n > 0 && op.exp.front().id != id || op.fifo && op.ends.n > 0 && op.ends.front().id != id) {
 		return
 	}
 	rt.rearm(m)
@@ -842,6 +853,15 @@ func (rt *keyedRuntime) rearm(m *Matcher) {
 		}
 	}
 	rt.syncAt(m, t, ok)
+}
+
+// due adds the key of wake-up e, popped from op's FIFO, to the batch, if
+// e is its deadline still (once, for its key's events of one instant).
+func (rt *keyedRuntime) due(op *keyedOp, e keyExpiry) {
+	if st := &op.state[e.id]; st.due == e.when {
+		st.due = noDeadline
+		rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: uint64(*op.keys.state(e.id))})
+	}
 }
 
 // keyedFire advances every key due at or before now, in rule order, then
@@ -863,13 +883,15 @@ func (m *Matcher) keyedFire(now int64) {
 		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: uint64(*op.keys.state(id))})
 	}
 	for _, op := range rt.expOps {
+		for op.ends.n > 0 && op.ends.front().when <= now {
+			e := op.ends.front()
+			op.ends.pop()
+			rt.due(op, e)
+		}
 		for op.exp.n > 0 && op.exp.front().when <= now {
 			e := op.exp.front()
 			op.exp.pop()
-			if st := &op.state[e.id]; st.due == e.when {
-				st.due = noDeadline // once, for its key's events of one instant
-				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: uint64(*op.keys.state(e.id))})
-			}
+			rt.due(op, e)
 		}
 	}
 	if len(rt.batch) > 1 {
@@ -914,7 +936,7 @@ func (m *Matcher) refuse(op *keyedOp, ev *event.Event, err error) {
 func (rt *keyedRuntime) sizeBytes() int {
 	b := 0
 	for _, op := range rt.ops {
-		b += op.keys.sizeBytes() + int(unsafe.Sizeof(keyState{}))*cap(op.state) + 56*cap(op.outs) + 16*cap(op.wins) + 16*cap(op.pool) + op.exp.sizeBytes()
+		b += op.keys.sizeBytes() + int(unsafe.Sizeof(keyState{}))*cap(op.state) + 56*cap(op.outs) + 16*cap(op.wins) + 16*cap(op.pool) + op.exp.sizeBytes() + op.ends.sizeBytes()
 		for _, w := range op.wins {
 			if w != nil {
 				b += w.SizeBytes()
