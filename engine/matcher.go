@@ -129,10 +129,13 @@ type typeInfo struct {
 	quad1     uint32
 	lastAt    uintptr   // quad1's first field; 0: four fields, quad0 is all
 	plans     []runPlan // the rules that read the type, in rule order
-	window    *execNode // the one plan is a window's, run directly; nil: run the plans
-	input     []*sub    // subscribers to input events of the type (Matcher.syncSubs)
-	lateness  int64
-	timeSlot  int // the time field's slot; -1: arrival time (no time field, or Config.ProcessingTime)
+	// The one plan is a window's or a pattern's, run directly (run's one
+	// step, without its loop); both nil: run the plans.
+	window   *execNode
+	pattern  *execNode
+	input    []*sub // subscribers to input events of the type (Matcher.syncSubs)
+	lateness int64
+	timeSlot int // the time field's slot; -1: arrival time (no time field, or Config.ProcessingTime)
 	// exact: an event whose field kinds all equal kinds is valid as it is.
 	// False when a field is a typed list, whose elements need checking too.
 	exact bool
@@ -302,7 +305,7 @@ func (g *Graph) NewMatcher(cfg Config) *Matcher {
 		ti := &m.types[s.ID]
 		ti.plans = m.runPlans(g.plans[s.ID])
 		if len(ti.plans) == 1 {
-			ti.window = ti.plans[0].window
+			ti.window, ti.pattern = ti.plans[0].window, ti.plans[0].pattern
 		}
 	}
 	m.keyed.init(m)
@@ -420,9 +423,12 @@ func (m *Matcher) process(ev *event.Event, pos *Pos) {
 		m.deliverInput(ev, ti)
 	}
 	if len(ti.plans) > 0 {
-		if ti.window != nil {
-			m.windowEvent(ti.window, ev) // run's one step, without its loop
-		} else {
+		switch {
+		case ti.window != nil:
+			m.windowEvent(ti.window, ev)
+		case ti.pattern != nil:
+			m.patternEvent(ti.pattern, ev)
+		default:
 			m.run(ev, ti.plans)
 		}
 		if len(m.queue) > 0 {
