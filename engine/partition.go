@@ -195,29 +195,45 @@ func (t *keyTable[S]) hashValue(v event.Value) uint64 {
 	return mix64(payload(v) ^ k<<56)
 }
 
-// hashString hashes a string key value. Up to 16 bytes (most keys:
-// symbols, names, ids) it reads the bytes as two words, each folded with
-// a seeded finalizer: seeded as maphash is, so that crafted keys cannot
-// aim at one slot, and a few instructions where maphash's calls cost a
-// hundred or more. Longer strings take maphash.
+// hashString hashes a string key value. Up to 8 bytes (most keys:
+// symbols, names, short ids) the bytes are one word (shortWord), folded
+// with a seeded finalizer; up to 16 bytes, two words, each folded: seeded
+// as maphash is, so that crafted keys cannot aim at one slot, and a few
+// instructions where maphash's calls cost a hundred or more. Longer
+// strings take maphash.
 func (t *keyTable[S]) hashString(s string) uint64 {
 	n := len(s)
-	if n > 16 {
+	switch {
+	case n <= 8:
+		return t.hashShort(shortWord(s), n)
+	case n > 16:
 		return maphash.String(t.seed, s)
 	}
-	var lo, hi uint64
-	if n > 0 {
-		b := unsafe.Slice(unsafe.StringData(s), n)
-		switch {
-		case n >= 8: // two words, overlapping when n < 16
-			lo, hi = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
-		case n >= 4:
-			lo, hi = uint64(binary.LittleEndian.Uint32(b)), uint64(binary.LittleEndian.Uint32(b[n-4:]))
-		default:
-			lo = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
-		}
-	}
+	b := unsafe.Slice(unsafe.StringData(s), n)
+	// Two words, overlapping when n < 16.
+	lo, hi := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
 	return mix64(mix64(lo^t.seed64) ^ hi ^ uint64(n)<<56)
+}
+
+// hashShort is hashString of a string of n <= 8 bytes whose shortWord is w.
+func (t *keyTable[S]) hashShort(w uint64, n int) uint64 {
+	return mix64(w ^ t.seed64 ^ uint64(n)<<59)
+}
+
+// shortWord packs a string of at most 8 bytes in a word: with its length,
+// the word is the string (for 4 to 8 bytes, its first four and last four,
+// overlapping; for 1 to 3, its first, middle and last byte, which are all
+// of them).
+func shortWord(s string) uint64 {
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	b := unsafe.Slice(unsafe.StringData(s), n)
+	if n >= 4 {
+		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+	}
+	return uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
 }
 
 // payload is a scalar value's identity as 64 bits (see keyTable).
@@ -318,9 +334,14 @@ func (t *keyTable[S]) findOne(v event.Value) (h uint64, id int32, ok bool) {
 
 // findString is hash and find for a key of one string value s, without
 // the loops and kind switches: it returns the key's hash (the one hash
-// gives) and its id, or -1.
+// gives) and its id, or -1. A string of up to 8 bytes is hashed and
+// compared as its shortWord, without a call.
 func (t *keyTable[S]) findString(s string) (uint64, int32) {
-	h := t.hashString(s) // as hash gives it, for a lone string
+	if len(s) > 8 {
+		return t.findLong(s)
+	}
+	w := shortWord(s)
+	h := t.hashShort(w, len(s))
 	mask := uint64(len(t.slots) - 1)
 	tag := h >> 32 << 32
 	for i := h >> t.shift; ; i = (i + 1) & mask {
@@ -330,6 +351,26 @@ func (t *keyTable[S]) findString(s string) (uint64, int32) {
 		}
 		if e&^0xffffffff == tag {
 			// (A lone scalar's values may not be stored: see key.)
+			if id := int32(uint32(e)) - 1; int(id) < len(t.vals) {
+				if v := &t.vals[id]; v.Kind() == event.KindString && len(v.Str()) == len(s) && shortWord(v.Str()) == w {
+					return h, id
+				}
+			}
+		}
+	}
+}
+
+// findLong is findString for strings of more than 8 bytes.
+func (t *keyTable[S]) findLong(s string) (uint64, int32) {
+	h := t.hashString(s)
+	mask := uint64(len(t.slots) - 1)
+	tag := h >> 32 << 32
+	for i := h >> t.shift; ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return h, -1
+		}
+		if e&^0xffffffff == tag {
 			if id := int32(uint32(e)) - 1; int(id) < len(t.vals) && t.vals[id].Kind() == event.KindString && t.vals[id].Str() == s {
 				return h, id
 			}
