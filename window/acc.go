@@ -380,10 +380,14 @@ func (a *Acc[V]) float(i int, ev *eventRing[V]) (float64, bool) {
 		if k <= 0 {
 			return 0, false
 		}
-		if g.op == OpAvg {
-			return s.sum() / float64(k), true
+		f := s.a + s.b // s.sum(), the common case inline
+		if s.nf.special() {
+			f = s.sum()
 		}
-		return s.sum(), true
+		if g.op == OpAvg {
+			return f / float64(k), true
+		}
+		return f, true
 	}
 	switch g.op {
 	case OpCount:

@@ -227,7 +227,9 @@ func sumResults(prog []agg, n int64, sc []scalar, num []float64, prev uint64, va
 				num[i] = 0
 				continue
 			}
-			f = s.sum()
+			if f = s.a + s.b; s.nf.special() { // s.sum(), the common case inline
+				f = s.sum()
+			}
 			if g.op == OpAvg {
 				f /= float64(k)
 			}
