@@ -360,22 +360,12 @@ func (t *keyTable[S]) findString(s string) (uint64, int32) {
 	}
 }
 
-// findLong is findString for strings of more than 8 bytes.
+// findLong is findString for strings of more than 8 bytes: the general
+// find, with hashString's hash.
 func (t *keyTable[S]) findLong(s string) (uint64, int32) {
 	h := t.hashString(s)
-	mask := uint64(len(t.slots) - 1)
-	tag := h >> 32 << 32
-	for i := h >> t.shift; ; i = (i + 1) & mask {
-		e := t.slots[i]
-		if e == 0 {
-			return h, -1
-		}
-		if e&^0xffffffff == tag {
-			if id := int32(uint32(e)) - 1; int(id) < len(t.vals) && t.vals[id].Kind() == event.KindString && t.vals[id].Str() == s {
-				return h, id
-			}
-		}
-	}
+	v := [1]event.Value{event.StringValue(s)}
+	return h, t.find(v[:], h)
 }
 
 // hashScalar is the hash of a key of one scalar value of kind k and

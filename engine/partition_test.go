@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,7 +228,8 @@ func TestKeyTable_findString(t *testing.T) {
 	tb.init(1)
 	vals := make([]event.Value, 1)
 	for i := range 5000 {
-		s := fmt.Sprint("k", i%2000)
+		// 2 to 24 bytes: one word (shortWord), two, and maphash.
+		s := fmt.Sprint("k", i%2000) + strings.Repeat("x", i%20)
 		vals[0] = event.StringValue(s)
 		h, id := tb.findString(s)
 		if want := tb.hash(vals); h != want {
@@ -246,6 +248,11 @@ func TestKeyTable_findString(t *testing.T) {
 	}
 	if _, id := tb.findString(""); id >= 0 {
 		t.Error("empty string found")
+	}
+	for _, s := range []string{"k12", "k12xxxxxxxx", "k12xxxxxxxxxxxxxxxxx"} {
+		if n := testing.AllocsPerRun(100, func() { tb.findString(s) }); n != 0 {
+			t.Errorf("findString(%q): %v allocations", s, n)
+		}
 	}
 }
 
