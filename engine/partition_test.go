@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cepengine/cep/engine/event"
 )
@@ -460,5 +461,15 @@ func TestKeyTable_hashString(t *testing.T) {
 	}
 	if len(seen) < 100000 {
 		t.Fatalf("only %d distinct strings", len(seen))
+	}
+}
+
+// TestKeyTable_recordSize pins the key record of a window rule's table:
+// the key's birth (uint32) lives in the padding after its status and
+// kind, so that the record stays 16 bytes (docs/performance.md, memory
+// per key).
+func TestKeyTable_recordSize(t *testing.T) {
+	if n := unsafe.Sizeof(keyMeta[uint32]{}); n != 16 {
+		t.Errorf("keyMeta[uint32] is %d bytes, want 16", n)
 	}
 }
