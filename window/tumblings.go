@@ -138,9 +138,10 @@ func (w *Tumblings[V]) Add(k int, ts int64, num []float64) bool {
 		return false
 	}
 	w.now = ts
+	// Insert's loop, written out: as a shared function it is not inlined,
+	// and its call costs W3 ~20 instructions an event (3%).
 	w.n[k]++
-	ns := w.aggs.nScalar
-	sc := w.sc[k*ns : k*ns+ns : k*ns+ns]
+	sc := w.sums(k)
 	for _, g := range w.aggs.sums {
 		if s, x := &sc[g.slot], num[g.arg]; finite(x) {
 			s.a, s.b = neumaier(s.a, s.b, x)
