@@ -58,7 +58,11 @@ type keyedPlan struct {
 	keyVar   []int           // per emitted field: the key it copies (Frame.Vars slot), or -1
 	arith    []*eval.Arith   // per emitted field: its direct form, or nil
 	widen    []bool
-	oneKey   int // the one key is this field of the source event, or -1 (keyTable.findOne)
+	// direct: the emitted fields' direct form (see window_direct.go), or
+	// nil; directKeys when a field copies a key.
+	direct     []directField
+	directKeys bool
+	oneKey     int // the one key is this field of the source event, or -1 (keyTable.findOne)
 
 	// Output rate limit (window and output operators); mode 0: none.
 	mode  OutputMode
@@ -416,6 +420,10 @@ func (c *compiler) compileWindowRule(i int, st *ruleState) {
 	} else {
 		st.out = event.NewSchema(name, fields, "", 0)
 		c.inferred[name] = &inferredType{schema: st.out, first: i}
+	}
+	plan.direct = directFields(plan)
+	for _, f := range plan.direct {
+		plan.directKeys = plan.directKeys || f.kind == directKey
 	}
 	k.plan = plan
 	st.compiled = true

@@ -142,6 +142,10 @@ var noColumns bool
 // with few events.
 const maxColumnBlock = 1024
 
+// noDirect gives every window rule Emit's general path (tests compare
+// it with direct emission).
+var noDirect bool
+
 // noKeyFIFO keeps tumbling and hopping windows' deadlines in the deadline
 // queue (tests compare the two).
 var noKeyFIFO bool
@@ -198,6 +202,7 @@ type keyedOp struct {
 	kv    []event.Value // key values of the current event
 	av    []event.Value // aggregate arguments of the current event
 	row   window.Row[event.Value]
+	sums  []float64  // room for the results of direct emission (window.Result.Sums)
 	frame eval.Frame // having and emit: Vars
 	rerr  RefusedError
 }
@@ -316,6 +321,9 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		op.row.Key = make([]uint64, len(p.keyCol))
 		op.row.Val = make([]event.Value, len(p.valCol))
 		op.frame.Vars = make([]event.Value, max(p.nVars, len(p.keys)))
+		if p.direct != nil {
+			op.sums = make([]float64, p.aggs.Len())
+		}
 		rt.ops = append(rt.ops, op)
 	}
 }
@@ -579,6 +587,12 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	p := op.p
 	if !r.Changed && p.window.Kind == WindowSliding {
 		return // a sliding window emits when its result changed
+	}
+	if p.direct != nil && !noDirect {
+		if n, num, ok, sums := r.Sums(op.sums); sums {
+			op.emitDirect(n, num, ok, r.Time)
+			return
+		}
 	}
 	m := op.m
 	vars := op.frame.Vars

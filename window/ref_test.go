@@ -6,6 +6,7 @@ package window
 // structures with it.
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -51,6 +52,16 @@ func (r *recorder) Emit(res Result[int]) {
 		v, vok := res.Value(i)
 		e.num, e.ok = append(e.num, f), append(e.ok, ok)
 		e.val, e.vok = append(e.val, v), append(e.vok, vok)
+	}
+	// Sums, where it answers, gives what Float gives, bit for bit (the
+	// engine reads sums-only results through it).
+	if n, num, ok, sums := res.Sums(make([]float64, aggs.Len())); sums {
+		for i := range aggs.Len() {
+			if n != e.count || ok&(1<<i) != 0 != e.ok[i] || math.Float64bits(num[i]) != math.Float64bits(e.num[i]) && e.ok[i] {
+				panic(fmt.Sprintf("Result.Sums: count %d, aggregate %d = %v (ok %v); Count and Float give %d, %v (ok %v)",
+					n, i, num[i], ok&(1<<i) != 0, e.count, e.num[i], e.ok[i]))
+			}
+		}
 	}
 	r.out = append(r.out, e)
 }

@@ -47,6 +47,25 @@ func (r Result[V]) Float(i int) (float64, bool) {
 	return r.acc.float(i, r.ev)
 }
 
+// Sums returns, when every aggregate is count, sum or avg (Aggs.SumsOnly),
+// the window's event count and all the results at once: num[i] and bit i
+// of ok are what Float(i) returns. buf is room for the results when they
+// must be computed (len at least the aggregates); num may be buf, or the
+// window's own record of them. For callers that read every result of
+// every emission, one call where Float is one per aggregate; with other
+// aggregates, ok is false.
+func (r Result[V]) Sums(buf []float64) (n int64, num []float64, ok uint64, sums bool) {
+	a := r.acc
+	switch {
+	case !a.aggs.sumsOnly:
+		return 0, nil, 0, false
+	case r.snap != nil:
+		return a.n, r.snap.num, r.snap.ok, true
+	}
+	ok, _ = sumResults(a.aggs.prog, a.n, a.sc, buf, 0, true)
+	return a.n, buf, ok, true
+}
+
 // Value returns first/last aggregate i (see Acc.Value).
 func (r Result[V]) Value(i int) (V, bool) { return r.acc.value(i, r.ev) }
 

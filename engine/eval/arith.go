@@ -100,3 +100,41 @@ func (a *Arith) Eval(cur, vars []event.Value) event.Value {
 	}
 	return v
 }
+
+// ArithOperand is an operand of an Arith, for callers that compute a
+// program from values they hold elsewhere: a Frame.Vars slot (Var >= 0), a
+// field of the current event (Field >= 0), or else the constant Const.
+type ArithOperand struct {
+	Var, Field int
+	Const      event.Value
+}
+
+// Shape returns a's operation ('+', '-', '*', '/', or 0 when a is its
+// operand x alone), its operands (y unused when alone) and whether an int
+// result is converted to a float.
+func (a *Arith) Shape() (op byte, x, y ArithOperand, float bool) {
+	switch a.op {
+	case opAdd:
+		op = '+'
+	case opSub:
+		op = '-'
+	case opMul:
+		op = '*'
+	case opDiv:
+		op = '/'
+	}
+	return op, a.a.export(), a.b.export(), a.float
+}
+
+func (o *arithOperand) export() ArithOperand {
+	x := ArithOperand{Var: -1, Field: -1}
+	switch o.op {
+	case opVar:
+		x.Var = o.slot
+	case opField:
+		x.Field = o.slot
+	default:
+		x.Const = o.val
+	}
+	return x
+}

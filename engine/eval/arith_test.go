@@ -71,3 +71,42 @@ func TestArith_matchesEval(t *testing.T) {
 		}
 	}
 }
+
+// TestArith_shape checks what Shape reports of each operand kind.
+func TestArith_shape(t *testing.T) {
+	s := event.NewSchema("T", []event.Field{{Name: "i", Type: event.Int}, {Name: "f", Type: event.Float}}, "", 0)
+	env := NewEnv()
+	env.Event(s)
+	env.Var("vi", event.Int, 0)
+	env.Var("vf", event.Float, 1)
+	v := func(slot int) ArithOperand { return ArithOperand{Var: slot, Field: -1} }
+	f := func(slot int) ArithOperand { return ArithOperand{Var: -1, Field: slot} }
+	c := func(x event.Value) ArithOperand { return ArithOperand{Var: -1, Field: -1, Const: x} }
+	none := ArithOperand{Var: -1, Field: -1}
+	for _, tc := range []struct {
+		src   string
+		op    byte
+		x, y  ArithOperand
+		float bool
+	}{
+		{"vf / vi", '/', v(1), v(0), true},
+		{"f * 2", '*', f(1), c(event.IntValue(2)), true},
+		{"vi - i", '-', v(0), f(0), false},
+		{"1.5 + vi", '+', c(event.FloatValue(1.5)), v(0), true},
+		{"vf", 0, v(1), none, true},
+		{"i", 0, f(0), none, false},
+	} {
+		p, err := Compile(tc.src, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, ok := p.Arith()
+		if !ok {
+			t.Fatalf("%s: no Arith shape", tc.src)
+		}
+		op, x, y, float := a.Shape()
+		if op != tc.op || x != tc.x || y != tc.y || float != tc.float {
+			t.Errorf("%s: Shape() = %q, %+v, %+v, %v; want %q, %+v, %+v, %v", tc.src, op, x, y, float, tc.op, tc.x, tc.y, tc.float)
+		}
+	}
+}

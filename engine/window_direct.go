@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"github.com/cepengine/cep/engine/eval"
+	"github.com/cepengine/cep/engine/event"
+)
+
+// Direct emission: a window rule whose aggregates are all count, sum and
+// avg, with no having, and whose emitted fields are each a key, an
+// aggregate, or one of + - * / over aggregates and numeric constants with
+// a float result (sum(px * vol) / sum(vol), avg(px) * 2), computes its
+// fields straight from the window's results (window.Result.Sums) as
+// float64s. Emit's general path stores every aggregate and key in
+// Frame.Vars as values, reads each result through a call, and evaluates
+// the fields over Vars: three times the instructions of a result for
+// rules whose fields are this simple, the commonest. The values are the
+// same as the general path's, bit for bit (TestWindow_direct).
+
+// directField is an emitted field computed by direct emission.
+type directField struct {
+	kind  directKind
+	key   int // directKey: the key's index
+	op    byte
+	x, y  directOperand
+	float bool // an int result is converted to a float (the program's type, or the declared field's)
+}
+
+type directKind uint8
+
+const (
+	directKey   directKind = iota // a key, copied
+	directRead                    // an aggregate, as Emit reads it
+	directFloat                   // x op y, as float64s: nil when an operand is
+)
+
+// directOperand is an aggregate result (agg, read as kind says), or the
+// constant c (kind readConst; cFloat when it is a float, not an int).
+type directOperand struct {
+	agg    int
+	kind   readKind
+	c      float64
+	cFloat bool
+}
+
+const readConst readKind = 255
+
+// directFields returns the direct form of plan's emitted fields, or nil
+// when a field or the having clause needs the general path.
+func directFields(plan *keyedPlan) []directField {
+	if !plan.aggs.SumsOnly() || plan.having != nil {
+		return nil
+	}
+	reads := map[int]aggRead{} // by Frame.Vars slot
+	for _, rd := range plan.reads {
+		reads[rd.v] = rd
+	}
+	operand := func(o eval.ArithOperand) (directOperand, bool) {
+		switch {
+		case o.Var >= 0:
+			rd, ok := reads[o.Var]
+			return directOperand{agg: rd.agg, kind: rd.kind}, ok && rd.kind != readValue
+		case o.Field >= 0:
+			return directOperand{}, false // no current event at emission
+		}
+		switch o.Const.Kind() {
+		case event.KindInt, event.KindFloat:
+			return directOperand{kind: readConst, c: o.Const.Float(), cFloat: o.Const.Kind() == event.KindFloat}, true
+		}
+		return directOperand{}, false
+	}
+	var out []directField
+	for i := range plan.progs {
+		f := directField{float: plan.widen[i]}
+		switch a := plan.arith[i]; {
+		case plan.keyVar[i] >= 0:
+			f.kind, f.key = directKey, plan.keyVar[i]
+		case a == nil:
+			return nil
+		default:
+			op, x, y, float := a.Shape()
+			var ok bool
+			if f.x, ok = operand(x); !ok {
+				return nil
+			}
+			if op == 0 {
+				if f.x.kind == readConst {
+					return nil // (folded by the compiler; not worth a kind)
+				}
+				f.kind, f.float = directRead, f.float || float
+				break
+			}
+			if f.y, ok = operand(y); !ok {
+				return nil
+			}
+			// A float result, whatever the operands' values: a division,
+			// or a float operand. (Two ints add as ints, in the general
+			// path.)
+			if op != '/' && !f.x.isFloat() && !f.y.isFloat() {
+				return nil
+			}
+			f.kind, f.op = directFloat, op
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// isFloat reports whether the operand is a float for the general path:
+// a float aggregate or a float constant.
+func (o *directOperand) isFloat() bool { return o.kind == readFloat || o.kind == readConst && o.cFloat }
+
+// value is the operand as a float64, and false when it is nil: what
+// Value.Float of the value Emit puts in Frame.Vars gives.
+func (o *directOperand) value(n int64, num []float64, ok uint64) (float64, bool) {
+	switch o.kind {
+	case readConst:
+		return o.c, true
+	case readCount:
+		return float64(n), true
+	case readCountArg:
+		return float64(int64(num[o.agg])), true
+	case readInt:
+		return float64(int64(num[o.agg])), ok&(1<<o.agg) != 0
+	}
+	return num[o.agg], ok&(1<<o.agg) != 0
+}
+
+// read is the operand as Emit puts it in Frame.Vars.
+func (o *directOperand) read(n int64, num []float64, ok uint64) event.Value {
+	switch {
+	case o.kind == readCount:
+		return event.IntValue(n)
+	case ok&(1<<o.agg) == 0 && o.kind != readCountArg:
+		return event.Nil
+	case o.kind == readFloat:
+		return event.FloatValue(num[o.agg])
+	}
+	return event.IntValue(int64(num[o.agg]))
+}
+
+// emitDirect is Emit for a rule with direct fields, given the results.
+func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
+	m, p := op.m, op.p
+	d := m.derived(op.rule.ID, !op.spare)
+	fields := d.Event.Fields[:len(p.direct)]
+	var key []event.Value
+	if p.directKeys {
+		key = op.keys.key(op.cur)
+	}
+	for i := range p.direct {
+		f := &p.direct[i]
+		var v event.Value
+		switch f.kind {
+		case directKey:
+			v = key[f.key]
+		case directRead:
+			v = f.x.read(n, num, ok)
+		default:
+			x, xok := f.x.value(n, num, ok)
+			y, yok := f.y.value(n, num, ok)
+			switch {
+			case !xok || !yok:
+				v = event.Nil
+			case f.op == '/':
+				v = event.FloatValue(x / y)
+			case f.op == '*':
+				v = event.FloatValue(x * y)
+			case f.op == '+':
+				v = event.FloatValue(x + y)
+			default:
+				v = event.FloatValue(x - y)
+			}
+		}
+		if f.float && v.Kind() == event.KindInt {
+			v = event.FloatValue(float64(v.Int()))
+		}
+		fields[i] = v
+	}
+	switch {
+	case op.spare:
+		m.emitSpare(op, d, t)
+	case p.mode == 0 || op.gate(op.cur, d, t):
+		m.emitKeyed(op, d, t)
+	}
+}
