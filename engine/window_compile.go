@@ -58,11 +58,8 @@ type keyedPlan struct {
 	keyVar   []int           // per emitted field: the key it copies (Frame.Vars slot), or -1
 	arith    []*eval.Arith   // per emitted field: its direct form, or nil
 	widen    []bool
-	// direct: the emitted fields' direct form (see window_direct.go), or
-	// nil; directKeys when a field copies a key.
-	direct     []directField
-	directKeys bool
-	oneKey     int // the one key is this field of the source event, or -1 (keyTable.findOne)
+	direct   *directPlan // the emitted fields' direct form (see window_direct.go), or nil
+	oneKey   int         // the one key is this field of the source event, or -1 (keyTable.findOne)
 
 	// Output rate limit (window and output operators); mode 0: none.
 	mode  OutputMode
@@ -421,10 +418,7 @@ func (c *compiler) compileWindowRule(i int, st *ruleState) {
 		st.out = event.NewSchema(name, fields, "", 0)
 		c.inferred[name] = &inferredType{schema: st.out, first: i}
 	}
-	plan.direct = directFields(plan)
-	for _, f := range plan.direct {
-		plan.directKeys = plan.directKeys || f.kind == directKey
-	}
+	plan.direct = newDirectPlan(plan)
 	k.plan = plan
 	st.compiled = true
 }

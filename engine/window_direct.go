@@ -16,10 +16,21 @@ import (
 // rules whose fields are this simple, the commonest. The values are the
 // same as the general path's, bit for bit (TestWindow_direct).
 
+// directPlan is the direct form of a rule's emitted fields: the keys it
+// copies, and the fields it computes.
+type directPlan struct {
+	keys   []directKey
+	fields []directField
+	n      int // emitted fields
+}
+
+// directKey is an emitted field that copies a key.
+type directKey struct{ field, key int }
+
 // directField is an emitted field computed by direct emission.
 type directField struct {
+	field int
 	kind  directKind
-	key   int // directKey: the key's index
 	op    byte
 	x, y  directOperand
 	float bool // an int result is converted to a float (the program's type, or the declared field's)
@@ -28,8 +39,7 @@ type directField struct {
 type directKind uint8
 
 const (
-	directKey   directKind = iota // a key, copied
-	directRead                    // an aggregate, as Emit reads it
+	directRead  directKind = iota // an aggregate, as Emit reads it
 	directFloat                   // x op y, as float64s: nil when an operand is
 )
 
@@ -44,9 +54,9 @@ type directOperand struct {
 
 const readConst readKind = 255
 
-// directFields returns the direct form of plan's emitted fields, or nil
+// newDirectPlan returns the direct form of plan's emitted fields, or nil
 // when a field or the having clause needs the general path.
-func directFields(plan *keyedPlan) []directField {
+func newDirectPlan(plan *keyedPlan) *directPlan {
 	if !plan.aggs.SumsOnly() || plan.having != nil {
 		return nil
 	}
@@ -68,12 +78,16 @@ func directFields(plan *keyedPlan) []directField {
 		}
 		return directOperand{}, false
 	}
-	var out []directField
+	out := &directPlan{n: len(plan.progs)}
 	for i := range plan.progs {
-		f := directField{float: plan.widen[i]}
+		f := directField{field: i, float: plan.widen[i]}
 		switch a := plan.arith[i]; {
 		case plan.keyVar[i] >= 0:
-			f.kind, f.key = directKey, plan.keyVar[i]
+			if plan.widen[i] {
+				return nil // (an int key into a float field: rare)
+			}
+			out.keys = append(out.keys, directKey{field: i, key: plan.keyVar[i]})
+			continue
 		case a == nil:
 			return nil
 		default:
@@ -100,7 +114,7 @@ func directFields(plan *keyedPlan) []directField {
 			}
 			f.kind, f.op = directFloat, op
 		}
-		out = append(out, f)
+		out.fields = append(out.fields, f)
 	}
 	return out
 }
@@ -138,43 +152,44 @@ func (o *directOperand) read(n int64, num []float64, ok uint64) event.Value {
 	return event.IntValue(int64(num[o.agg]))
 }
 
-// emitDirect is Emit for a rule with direct fields, given the results.
-func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
-	m, p := op.m, op.p
-	d := m.derived(op.rule.ID, !op.spare)
-	fields := d.Event.Fields[:len(p.direct)]
-	var key []event.Value
-	if p.directKeys {
-		key = op.keys.key(op.cur)
-	}
-	for i := range p.direct {
-		f := &p.direct[i]
-		var v event.Value
-		switch f.kind {
-		case directKey:
-			v = key[f.key]
-		case directRead:
-			v = f.x.read(n, num, ok)
-		default:
-			x, xok := f.x.value(n, num, ok)
-			y, yok := f.y.value(n, num, ok)
-			switch {
-			case !xok || !yok:
-				v = event.Nil
-			case f.op == '/':
-				v = event.FloatValue(x / y)
-			case f.op == '*':
-				v = event.FloatValue(x * y)
-			case f.op == '+':
-				v = event.FloatValue(x + y)
-			default:
-				v = event.FloatValue(x - y)
-			}
-		}
+// value computes the field from the results.
+func (f *directField) value(n int64, num []float64, ok uint64) event.Value {
+	if f.kind == directRead {
+		v := f.x.read(n, num, ok)
 		if f.float && v.Kind() == event.KindInt {
 			v = event.FloatValue(float64(v.Int()))
 		}
-		fields[i] = v
+		return v
+	}
+	x, xok := f.x.value(n, num, ok)
+	y, yok := f.y.value(n, num, ok)
+	switch {
+	case !xok || !yok:
+		return event.Nil
+	case f.op == '/':
+		return event.FloatValue(x / y)
+	case f.op == '*':
+		return event.FloatValue(x * y)
+	case f.op == '+':
+		return event.FloatValue(x + y)
+	}
+	return event.FloatValue(x - y)
+}
+
+// emitDirect is Emit for a rule with direct fields, given the results.
+func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
+	m, p, dp := op.m, op.p, op.p.direct
+	d := m.derived(op.rule.ID, !op.spare)
+	fields := d.Event.Fields[:dp.n]
+	if len(dp.keys) > 0 {
+		key := op.keys.key(op.cur)
+		for _, c := range dp.keys {
+			fields[c.field] = key[c.key]
+		}
+	}
+	for i := range dp.fields {
+		f := &dp.fields[i]
+		fields[f.field] = f.value(n, num, ok)
 	}
 	switch {
 	case op.spare:

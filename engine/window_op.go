@@ -199,12 +199,15 @@ type keyedOp struct {
 	exp  expiryFIFO // sliding: an entry per event
 	ends runFIFO    // tumbling, hopping: an entry per window, in runs of one end
 
-	kv    []event.Value // key values of the current event
-	av    []event.Value // aggregate arguments of the current event
-	row   window.Row[event.Value]
-	sums  []float64  // room for the results of direct emission (window.Result.Sums)
-	frame eval.Frame // having and emit: Vars
-	rerr  RefusedError
+	kv  []event.Value // key values of the current event
+	av  []event.Value // aggregate arguments of the current event
+	row window.Row[event.Value]
+	// direct: the rule's fields are emitted directly (see window_direct.go),
+	// their results read into sums (window.Result.Sums).
+	direct bool
+	sums   []float64
+	frame  eval.Frame // having and emit: Vars
+	rerr   RefusedError
 }
 
 // keyColumns is the windows of every key of a window rule in columns
@@ -321,7 +324,7 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		op.row.Key = make([]uint64, len(p.keyCol))
 		op.row.Val = make([]event.Value, len(p.valCol))
 		op.frame.Vars = make([]event.Value, max(p.nVars, len(p.keys)))
-		if p.direct != nil {
+		if op.direct = p.direct != nil && !noDirect; op.direct {
 			op.sums = make([]float64, p.aggs.Len())
 		}
 		rt.ops = append(rt.ops, op)
@@ -373,8 +376,19 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	switch {
 	case op.tab != nil:
 		err = op.tab.Insert(int(id), ts, op.row, op)
+	case op.sl != nil && op.direct:
+		// The event's result straight to emitDirect, not through Emit.
+		n, num, ok, changed, e := op.sl.InsertSums(int(id), ts, op.row, op)
+		if err = e; e == nil && changed {
+			op.emitDirect(n, num, ok, ts)
+		}
 	case op.sl != nil:
 		err = op.sl.Insert(int(id), ts, op.row, op)
+	case op.cs != nil && op.direct:
+		n, ok, e := op.cs.InsertSums(int(id), ts, op.row, op.sums)
+		if err = e; e == nil {
+			op.emitDirect(n, op.sums, ok, ts)
+		}
 	case op.cs != nil:
 		err = op.cs.Insert(int(id), ts, op.row, op)
 	default:
@@ -588,7 +602,7 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	if !r.Changed && p.window.Kind == WindowSliding {
 		return // a sliding window emits when its result changed
 	}
-	if p.direct != nil && !noDirect {
+	if op.direct {
 		if n, num, ok, sums := r.Sums(op.sums); sums {
 			op.emitDirect(n, num, ok, r.Time)
 			return

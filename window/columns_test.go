@@ -21,19 +21,41 @@ type columns interface {
 	Reset(k int)
 }
 
-// insertCols is cols.Insert, by Tumblings.Add first when add is set and
-// cols is a Tumblings: where Add takes the event, it must leave the
-// deadline as it was and emit nothing (which the comparisons with the
-// reference see).
+// insertCols is cols.Insert, or when add is set its other entries: by
+// Tumblings.Add first (where Add takes the event, it must leave the
+// deadline as it was and emit nothing), or by InsertSums for Slidings and
+// CountSlidings, whose results are emitted here as the Result Insert
+// would emit (which the comparisons with the reference see).
 func insertCols(t testing.TB, cols columns, add bool, k int, ts int64, row Row[int], sink Sink[int]) error {
-	if tb, ok := cols.(*Tumblings[int]); ok && add {
-		d0, ok0 := tb.NextDeadline(k)
-		if tb.Add(k, ts, row.Num) {
-			if d, ok := tb.NextDeadline(k); !ok0 || d != d0 || !ok {
+	if !add {
+		return cols.Insert(k, ts, row, sink)
+	}
+	switch w := cols.(type) {
+	case *Tumblings[int]:
+		d0, ok0 := w.NextDeadline(k)
+		if w.Add(k, ts, row.Num) {
+			if d, ok := w.NextDeadline(k); !ok0 || d != d0 || !ok {
 				t.Fatalf("key %d: Add at %d moved the deadline %d %v to %d %v", k, ts, d0, ok0, d, ok)
 			}
 			return nil
 		}
+	case *Slidings[int]:
+		n, num, ok, changed, err := w.InsertSums(k, ts, row, sink)
+		if err == nil {
+			acc := &Acc[int]{aggs: w.aggs, n: n}
+			sink.Emit(Result[int]{Start: ts - w.d, End: ts, Time: ts, Changed: changed, acc: acc, snap: &snapshot[int]{num: num, ok: ok}})
+		}
+		return err
+	case *CountSlidings[int]:
+		num := make([]float64, w.aggs.Len())
+		n, ok, err := w.InsertSums(k, ts, row, num)
+		if err == nil {
+			b := w.block(k)
+			start := int64(b[w.ring+int(b[0]>>32)*w.entry])
+			acc := &Acc[int]{aggs: w.aggs, n: n}
+			sink.Emit(Result[int]{Start: start, End: ts, Time: ts, Changed: true, acc: acc, snap: &snapshot[int]{num: num, ok: ok}})
+		}
+		return err
 	}
 	return cols.Insert(k, ts, row, sink)
 }

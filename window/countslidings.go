@@ -87,11 +87,37 @@ func (w *CountSlidings[V]) sums(b []uint64) []scalar {
 // Insert adds an event of key k at ts, evicting k's oldest if its window is
 // full, and emits once (see CountSliding.Insert).
 func (w *CountSlidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
+	b, err := w.insert(k, ts, row)
+	if err != nil || sink == nil {
+		return err
+	}
+	head := int(b[0] >> 32)
+	w.view.n, w.view.sc = int64(uint32(b[0])), w.sums(b)
+	sink.Emit(Result[V]{Start: int64(b[w.ring+head*w.entry]), End: ts, Time: ts, Changed: true, acc: &w.view})
+	return nil
+}
+
+// InsertSums is Insert for a caller that reads every result through
+// Result.Sums: the results go to num (len at least the aggregates), with
+// the window's count and which have a value, where Insert would emit them
+// (a Result, and an interface call, fewer).
+func (w *CountSlidings[V]) InsertSums(k int, ts int64, row Row[V], num []float64) (n int64, ok uint64, err error) {
+	b, err := w.insert(k, ts, row)
+	if err != nil {
+		return 0, 0, err
+	}
+	n = int64(uint32(b[0]))
+	ok, _ = sumResults(w.aggs.prog, n, w.sums(b), num, 0, true)
+	return n, ok, nil
+}
+
+// insert is Insert without the emission: it returns k's block.
+func (w *CountSlidings[V]) insert(k int, ts int64, row Row[V]) ([]uint64, error) {
 	if !timeOK(ts, w.now, 0) {
-		return ErrEventTime
+		return nil, ErrEventTime
 	}
 	if !w.aggs.fits(&row) {
-		return ErrRowShape
+		return nil, ErrRowShape
 	}
 	w.now = ts
 	b := w.block(k)
@@ -136,11 +162,7 @@ func (w *CountSlidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) err
 	}
 	n++
 	b[0] = uint64(n) | uint64(head)<<32
-	if sink != nil {
-		w.view.n, w.view.sc = int64(n), sc
-		sink.Emit(Result[V]{Start: int64(b[w.ring+head*w.entry]), End: ts, Time: ts, Changed: true, acc: &w.view})
-	}
-	return nil
+	return b, nil
 }
 
 // Advance only moves the windows' time: count windows do not expire.

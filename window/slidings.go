@@ -92,11 +92,37 @@ func (w *Slidings[V]) frontTs(r *slideRec) int64 {
 // expiry instants before ts, then expires what leaves at ts, adds the
 // event, and emits once.
 func (w *Slidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
+	r, err := w.insert(k, ts, row, sink)
+	if err != nil {
+		return err
+	}
+	w.emit(r, ts, sink)
+	return nil
+}
+
+// InsertSums is Insert for a caller that reads every result through
+// Result.Sums: the results of the event's change (not the expiry instants
+// before it, which go to sink) are returned, as Sums gives them, with
+// whether they changed, where Insert would emit them (a Result, and an
+// interface call, fewer). num is k's record of them, valid until k's
+// window next changes.
+func (w *Slidings[V]) InsertSums(k int, ts int64, row Row[V], sink Sink[V]) (n int64, num []float64, ok uint64, changed bool, err error) {
+	r, err := w.insert(k, ts, row, sink)
+	if err != nil {
+		return 0, nil, 0, false, err
+	}
+	n, num, ok, changed = w.results(r)
+	return n, num, ok, changed, nil
+}
+
+// insert is Insert without the emission of the event's change: it returns
+// k's record.
+func (w *Slidings[V]) insert(k int, ts int64, row Row[V], sink Sink[V]) (*slideRec, error) {
 	if !timeOK(ts, w.now, w.d) {
-		return ErrEventTime
+		return nil, ErrEventTime
 	}
 	if !w.aggs.fits(&row) {
-		return ErrRowShape
+		return nil, ErrRowShape
 	}
 	w.now = ts
 	r := &w.recs[k]
@@ -131,8 +157,7 @@ func (w *Slidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
 			s.nf.add(x)
 		}
 	}
-	w.emit(r, ts, sink)
-	return nil
+	return r, nil
 }
 
 // Advance emits key k's expiry instants before wm, in order, one emission
@@ -180,22 +205,27 @@ func (w *Slidings[V]) expire(r *slideRec, at int64) {
 	}
 }
 
-// emit computes the results of r at t, compares them with the last
-// emitted ones (as snapshot.updateSums) and emits.
+// emit computes the results of r at t and emits.
 func (w *Slidings[V]) emit(r *slideRec, t int64, sink Sink[V]) {
-	sc := w.sums(r.buf)
-	o := w.aggs.nScalar * scalarWords
-	flags := r.buf[o+w.nSpec]
-	// The results are float64 bits in the buffer: num views them in place.
-	num := unsafe.Slice((*float64)(unsafe.Pointer(&r.buf[o])), w.nSpec)
-	n := int64(r.n)
-	ok, changed := sumResults(w.aggs.prog, n, sc, num, flags, flags&validBit != 0)
-	r.buf[o+w.nSpec] = ok | validBit
+	n, num, ok, changed := w.results(r)
 	if sink != nil {
-		w.view.n, w.view.sc = n, sc
+		w.view.n, w.view.sc = n, w.sums(r.buf)
 		w.snap.num, w.snap.ok = num, ok
 		sink.Emit(Result[V]{Start: t - w.d, End: t, Time: t, Changed: changed, acc: &w.view, snap: &w.snap})
 	}
+}
+
+// results computes the results of r, in place in its buffer, and compares
+// them with the last emitted ones (as snapshot.updateSums).
+func (w *Slidings[V]) results(r *slideRec) (n int64, num []float64, ok uint64, changed bool) {
+	o := w.aggs.nScalar * scalarWords
+	flags := r.buf[o+w.nSpec]
+	// The results are float64 bits in the buffer: num views them in place.
+	num = unsafe.Slice((*float64)(unsafe.Pointer(&r.buf[o])), w.nSpec)
+	n = int64(r.n)
+	ok, changed = sumResults(w.aggs.prog, n, w.sums(r.buf), num, flags, flags&validBit != 0)
+	r.buf[o+w.nSpec] = ok | validBit
+	return n, num, ok, changed
 }
 
 // grow doubles r's ring (4 events at first), keeping its sums and results.
