@@ -49,6 +49,10 @@ type keyedPlan struct {
 	// numSlots: numOnly, and every argument a plain field: argument i is
 	// field numSlots[i] of the source event, read in place.
 	numSlots []int
+	// numArith: numOnly, and every argument a field or one + - * / over
+	// fields and constants (px * vol): computed straight into its column
+	// (see numArg), without the value the direct form of a program returns.
+	numArith []numArg
 	keyCol   []int     // Row.Key columns: the argument each hashes
 	valCol   []int     // Row.Val columns: the argument each holds
 	reads    []aggRead // how each aggregate's result reaches Frame.Vars
@@ -544,6 +548,9 @@ func (c *compiler) planAggregates(plan *keyedPlan, st *ruleState, aggs []eval.Ag
 				break
 			}
 			plan.numSlots = append(plan.numSlots, a.slot)
+		}
+		if plan.numSlots == nil {
+			plan.numArith = numArgsOf(plan.args)
 		}
 	}
 	aggsC, err := window.NewAggsFuncs(specs, window.ValFuncs[event.Value]{Equal: sameResult, Less: lessValue, Missing: event.Value.IsNil})

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"math"
+
 	"github.com/cepengine/cep/engine/eval"
 	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/window"
 )
 
 // Direct emission: a window rule whose aggregates are all count, sum and
@@ -197,4 +200,97 @@ func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
 	case p.mode == 0 || op.gate(op.cur, d, t):
 		m.emitKeyed(op, d, t)
 	}
+}
+
+// numArg is an aggregate argument that is a field of the event, or one of
+// + - * / over fields and constants, computed straight into its Num
+// column: numOf of what the program gives (nil: window.Missing), bit for
+// bit (TestWindow_direct), without building the value.
+type numArg struct {
+	op   byte // 0: x alone
+	x, y numOperand
+}
+
+// numOperand is field slot of the event, or (slot < 0) the constant c.
+type numOperand struct {
+	slot int
+	c    event.Value
+}
+
+// numArgsOf returns the numArg form of args, or nil when one has another
+// shape.
+func numArgsOf(args []fieldProg) []numArg {
+	operand := func(o eval.ArithOperand) (numOperand, bool) {
+		switch {
+		case o.Field >= 0:
+			return numOperand{slot: o.Field}, true
+		case o.Var >= 0:
+			return numOperand{}, false
+		}
+		return numOperand{slot: -1, c: o.Const}, true
+	}
+	out := make([]numArg, len(args))
+	for i, a := range args {
+		switch {
+		case a.slot >= 0:
+			out[i] = numArg{x: numOperand{slot: a.slot}}
+		case a.arith == nil:
+			return nil
+		default:
+			op, x, y, _ := a.arith.Shape()
+			var ok1, ok2 bool
+			out[i].op = op
+			out[i].x, ok1 = operand(x)
+			out[i].y, ok2 = operand(y)
+			if !ok1 || op != 0 && !ok2 {
+				return nil
+			}
+		}
+	}
+	return out
+}
+
+func (o *numOperand) value(f []event.Value) event.Value {
+	if o.slot >= 0 {
+		return f[o.slot]
+	}
+	return o.c
+}
+
+// num computes the argument over the event's fields f.
+func (a *numArg) num(f []event.Value) float64 {
+	x := a.x.value(f)
+	if a.op == 0 {
+		return numOf(x)
+	}
+	y := a.y.value(f)
+	if x.IsNil() || y.IsNil() {
+		return window.Missing
+	}
+	if a.op != '/' && x.Kind() == event.KindInt && y.Kind() == event.KindInt {
+		// As the program: int arithmetic (wrapping), then the column's float.
+		i, j := x.Int(), y.Int()
+		switch a.op {
+		case '+':
+			return float64(i + j)
+		case '-':
+			return float64(i - j)
+		}
+		return float64(i * j)
+	}
+	var r float64
+	switch u, v := x.Float(), y.Float(); a.op {
+	case '+':
+		r = u + v
+	case '-':
+		r = u - v
+	case '*':
+		r = u * v
+	default:
+		r = u / v
+	}
+	if r != r {
+		return math.NaN() // as numOf: no NaN payload taken for Missing
+	}
+	return r
 }

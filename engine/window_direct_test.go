@@ -10,15 +10,17 @@ import (
 	"github.com/cepengine/cep/engine/event"
 )
 
-// TestWindow_direct holds direct emission (window_direct.go) to Emit's
-// general path (noDirect): every window kind, in columns and per key,
-// fields of every direct shape (keys, each kind of aggregate read, + - * /
-// over float, int and count results and int and float constants, fields
-// widened to a declared float), with output first and last and a key
-// limit, over random streams with NaN and infinite prices, late events
-// and windows that empty (nil results); the output, line for line, and
-// the counters are the same. A rule with a field that needs the general
-// path (int + int) takes it.
+// TestWindow_direct holds direct emission and the arguments computed into
+// their columns (window_direct.go) to Emit's general path and evalField
+// (noDirect): every window kind, in columns and per key, fields of every
+// direct shape (keys, each kind of aggregate read, + - * / over float, int
+// and count results and int and float constants, fields widened to a
+// declared float), arguments of every operation over float and int fields
+// and constants, with output first and last and a key limit, over random
+// streams with NaN, infinite and nil prices, nil quantities, late events
+// and windows that empty (nil results); the output, line for line with the
+// kinds and bits of every value, and the counters are the same. A rule
+// with a field that needs the general path (int + int) takes it.
 func TestWindow_direct(t *testing.T) {
 	fieldSets := []struct {
 		fields []Field
@@ -30,6 +32,9 @@ func TestWindow_direct(t *testing.T) {
 		{[]Field{{Name: "sym"}, {Name: "r", Expr: "sum(qty) / count(qty)"}, {Name: "h", Expr: "avg(qty) - 0.5"},
 			{Name: "m", Expr: "2.0 * sum(qty)"}, {Name: "b", Expr: "big * avg(px)"}, {Name: "s", Expr: "count() * 0.5"}}, true},
 		{[]Field{{Name: "sym"}, {Name: "n", Expr: "count()"}, {Name: "p", Expr: "sum(qty) + 1"}}, false},
+		// Arguments of every operation and operand kind (numArg).
+		{[]Field{{Name: "sym"}, {Name: "a", Expr: "sum(qty * 2)"}, {Name: "b", Expr: "avg(px - qty)"}, {Name: "c", Expr: "sum(qty + qty)"},
+			{Name: "d", Expr: "sum(px / qty)"}, {Name: "e", Expr: "avg(qty * qty)"}, {Name: "f", Expr: "sum(2 - px)"}, {Name: "g", Expr: "avg(qty / 2)"}}, true},
 		{[]Field{{Name: "sym"}, {Name: "n", Expr: "count()"}, {Name: "v", Expr: "sum(qty)"}}, true}, // into D: both widened
 	}
 	windows := []func(r *rand.Rand) WindowSpec{
@@ -74,6 +79,14 @@ func TestWindow_direct(t *testing.T) {
 			}
 			return pxs[r.IntN(3)] * float64(i%5), int64(1 + i%3)
 		})
+		for i := range evs { // nil prices and quantities (missing values)
+			switch r.IntN(10) {
+			case 0:
+				evs[i].Fields[1] = event.Nil
+			case 1:
+				evs[i].Fields[2] = event.Nil
+			}
+		}
 		g := mustBuild(t, build())
 		if (g.keyed[0].direct != nil) != fs.direct {
 			t.Fatalf("seed %d: field set %d: direct %v, want %v", seed, set, g.keyed[0].direct != nil, fs.direct)

@@ -204,10 +204,11 @@ type keyedOp struct {
 	row window.Row[event.Value]
 	// direct: the rule's fields are emitted directly (see window_direct.go),
 	// their results read into sums (window.Result.Sums).
-	direct bool
-	sums   []float64
-	frame  eval.Frame // having and emit: Vars
-	rerr   RefusedError
+	direct   bool
+	sums     []float64
+	numArith []numArg   // keyedPlan.numArith (nil with noDirect, for tests)
+	frame    eval.Frame // having and emit: Vars
+	rerr     RefusedError
 }
 
 // keyColumns is the windows of every key of a window rule in columns
@@ -324,6 +325,9 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		op.row.Key = make([]uint64, len(p.keyCol))
 		op.row.Val = make([]event.Value, len(p.valCol))
 		op.frame.Vars = make([]event.Value, max(p.nVars, len(p.keys)))
+		if !noDirect {
+			op.numArith = p.numArith
+		}
 		if op.direct = p.direct != nil && !noDirect; op.direct {
 			op.sums = make([]float64, p.aggs.Len())
 		}
@@ -356,6 +360,12 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		num := op.row.Num[:len(p.numSlots)]
 		for c, j := range p.numSlots {
 			num[c] = numOf(ev.Fields[j])
+		}
+	case op.numArith != nil:
+		// Each argument is one Num column, a field or one operation.
+		num := op.row.Num[:len(op.numArith)]
+		for c := range op.numArith {
+			num[c] = op.numArith[c].num(ev.Fields)
 		}
 	case p.numOnly:
 		// Each argument is one Num column: no copy of the values.
