@@ -204,7 +204,9 @@ func (m *Matcher) patternEvent(n *execNode, ev *event.Event) {
 		}
 		err = op.flat.Process(&op.keys.state(id).fp, key, in)
 		if op.runFIFO && op.flat.Began() {
-			op.exp.push(in.Time+op.flat.Within(), id)
+			if w := in.Time + op.flat.Within(); !op.exp.pushEnd(w, id) {
+				op.exp.pushSlow(w, id)
+			}
 		}
 	} else {
 		err = op.mts[id].Process(in)

@@ -412,7 +412,9 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	if op.expiring {
 		// The event's deadline, as window.Sliding.NextDeadline gives it
 		// once the event is the oldest: just after it leaves.
-		op.exp.push(ts+int64(p.window.Size)+1, id)
+		if w := ts + int64(p.window.Size) + 1; !op.exp.pushEnd(w, id) {
+			op.exp.pushSlow(w, id)
+		}
 	}
 	if op.outs == nil {
 		// A key's deadline moves when a tumbling window opens, or when a
