@@ -941,6 +941,17 @@ func (m *Matcher) keyedFire(now int64) {
 		op := rt.ops[b.op]
 		op.cur = b.id
 		switch {
+		case op.sl != nil && op.direct:
+			// Each expiry instant's result straight to emitDirect.
+			for {
+				at, n, num, ok, changed, due := op.sl.AdvanceSums(int(b.id), now)
+				if !due {
+					break
+				}
+				if changed {
+					op.emitDirect(n, num, ok, at)
+				}
+			}
 		case op.cols != nil:
 			op.cols.Advance(int(b.id), now, op)
 		case int(b.id) < len(op.wins) && op.wins[b.id] != nil:

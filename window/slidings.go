@@ -169,6 +169,26 @@ func (w *Slidings[V]) Advance(k int, wm int64, sink Sink[V]) {
 	}
 }
 
+// AdvanceSums is Advance for a caller that reads every result through
+// Result.Sums, one expiry instant a call: it moves the windows' time to
+// wm and, when key k has an expiry instant before wm, expires the first
+// and returns it (due) with its results, as InsertSums does, where
+// Advance would emit them. Called until it reports none, it does what
+// Advance does.
+func (w *Slidings[V]) AdvanceSums(k int, wm int64) (at, n int64, num []float64, ok uint64, changed, due bool) {
+	w.now = max(w.now, wm)
+	r := &w.recs[k]
+	if r.n == 0 {
+		return 0, 0, nil, 0, false, false
+	}
+	if at = w.frontTs(r) + w.d; at >= wm {
+		return 0, 0, nil, 0, false, false
+	}
+	w.expire(r, at)
+	n, num, ok, changed = w.results(r)
+	return at, n, num, ok, changed, true
+}
+
 func (w *Slidings[V]) expireBefore(r *slideRec, wm int64, sink Sink[V]) {
 	for r.n > 0 {
 		at := w.frontTs(r) + w.d
