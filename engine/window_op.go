@@ -761,6 +761,11 @@ func (op *keyedOp) settle(id int32) {
 	due := int64(noDeadline)
 	empty := true
 	switch {
+	case op.sl != nil: // (by its type: see keyedOp.tab)
+		if t, ok := op.sl.NextDeadline(int(id)); ok {
+			due = t
+		}
+		empty = op.sl.Empty(int(id))
 	case op.cols != nil:
 		if t, ok := op.cols.NextDeadline(int(id)); ok {
 			due = t
