@@ -185,7 +185,16 @@ func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
 	d := m.derived(op.rule.ID, !op.spare)
 	fields := d.Event.Fields[:dp.n]
 	if len(dp.keys) > 0 {
-		key := op.keys.key(op.cur)
+		// The key's values as keyTable.key returns them, read in place
+		// when stored (no lone scalar in the table): key is a call here,
+		// never inlined (a generic method).
+		t := &op.keys
+		var key []event.Value
+		if i := int(op.cur) * t.width; !t.scalars && i+t.width <= len(t.vals) {
+			key = t.vals[i : i+t.width]
+		} else {
+			key = t.key(op.cur)
+		}
 		for _, c := range dp.keys {
 			fields[c.field] = key[c.key]
 		}

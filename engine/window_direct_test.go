@@ -62,14 +62,26 @@ func TestWindow_direct(t *testing.T) {
 		if set == len(fieldSets)-1 {
 			out = "D"
 		}
+		// Partitioned by an int (a lone scalar key, which the key table
+		// does not store) or by a string.
+		key, fields := "sym", fs.fields
+		if out == "W" && r.IntN(4) == 0 {
+			key, fields = "qty", nil
+			for _, f := range fs.fields {
+				if f.Name == "sym" {
+					f.Name = "qty"
+				}
+				fields = append(fields, f)
+			}
+		}
 		build := func() *Builder {
 			b := marketBuilder()
 			b.Event("D").Field("sym", event.String).Field("n", event.Float).Field("v", event.Float)
-			rule := b.Rule("w").From("Trade").PartitionBy("sym").Window(w)
+			rule := b.Rule("w").From("Trade").PartitionBy(key).Window(w)
 			if mode != 0 {
 				rule.Output(mode, time.Second+time.Duration(r.IntN(3))*time.Second/2)
 			}
-			rule.Emit(out, fs.fields...)
+			rule.Emit(out, fields...)
 			return b
 		}
 		pxs := []float64{1.5, -0.25, 3, 1e300, math.NaN(), math.Inf(1), math.Inf(-1), 0}

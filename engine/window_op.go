@@ -180,7 +180,8 @@ type keyedOp struct {
 	// spare: a result goes straight out (no rate limit to keep it, no
 	// rule reading it), in the rule's spare derived event, as a filter
 	// rule's does: nothing to recycle.
-	spare bool
+	spare   bool
+	emitTyp int32 // the type of the rule's derived events (its emit node's)
 
 	// A sliding time window without output rate limit: its keys'
 	// deadlines are in exp, an entry per event in the windows (see the top
@@ -296,6 +297,7 @@ func (rt *keyedRuntime) init(m *Matcher) {
 	for _, p := range g.keyed {
 		op := &keyedOp{p: p, m: m, rule: &g.rules[p.rule]}
 		op.spare = p.mode == 0 && !m.exec[p.emit].queue
+		op.emitTyp = m.exec[p.emit].typ
 		op.expiring = p.window.Kind == WindowSliding && p.mode == 0
 		switch p.window.Kind {
 		case WindowTumbling, WindowHopping:
@@ -746,7 +748,7 @@ func (m *Matcher) emitSpare(op *keyedOp, d *Derived, t int64) {
 	m.seq++
 	d.Event.Time, d.Event.Seq = t, m.seq
 	m.stats.Derived++
-	if subs := m.subs.derived[m.exec[op.p.emit].typ]; len(subs) > 0 {
+	if subs := m.subs.derived[op.emitTyp]; len(subs) > 0 {
 		m.deliver(subs, d)
 	}
 }
