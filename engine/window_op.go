@@ -907,7 +907,7 @@ func (rt *keyedRuntime) rearm(m *Matcher) {
 func (rt *keyedRuntime) due(op *keyedOp, e keyExpiry) {
 	if st := &op.state[e.id]; st.due == e.when {
 		st.due = noDeadline
-		rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: uint64(*op.keys.state(e.id))})
+		rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id}) // (birth: see keyedFire)
 	}
 }
 
@@ -927,7 +927,7 @@ func (m *Matcher) keyedFire(now int64) {
 		op := rt.ops[ft.node]
 		id := int32(ft.arg)
 		*op.qid(id), op.state[id].due = timerID{}, noDeadline
-		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id, birth: uint64(*op.keys.state(id))})
+		rt.batch = append(rt.batch, dueKey{op: ft.node, id: id})
 	}
 	for _, op := range rt.expOps {
 		for op.ends.n > 0 && op.ends.front().when <= now {
@@ -942,6 +942,12 @@ func (m *Matcher) keyedFire(now int64) {
 		}
 	}
 	if len(rt.batch) > 1 {
+		// The births, only to order a batch of several: a batch of one
+		// (the common expiry) spares the visit to its key's record.
+		for i := range rt.batch {
+			b := &rt.batch[i]
+			b.birth = uint64(*rt.ops[b.op].keys.state(b.id))
+		}
 		slices.SortFunc(rt.batch, compareDue)
 	}
 	for _, b := range rt.batch {
