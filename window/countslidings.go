@@ -124,24 +124,34 @@ func (w *CountSlidings[V]) insert(k int, ts int64, row Row[V]) ([]uint64, error)
 	sc := w.sums(b)
 	n, head := int(uint32(b[0])), int(b[0]>>32)
 	if n == w.size {
-		// The oldest leaves (as Acc.removeOldest), and the new event
-		// takes its slot.
-		n--
-		old := b[w.ring+head*w.entry+1:]
+		// The oldest leaves (as Acc.removeOldest) and the new event takes
+		// its slot: each sum drops the one and adds the other in one pass.
+		slot := b[w.ring+head*w.entry : w.ring+(head+1)*w.entry]
 		for _, g := range w.aggs.sums {
-			s, x := &sc[g.slot], math.Float64frombits(old[g.arg])
+			s, x := &sc[g.slot], math.Float64frombits(slot[1+g.arg])
 			switch {
 			case !finite(x):
 				s.nf.remove(x)
-			case int64(n) <= s.nf.total():
+			case int64(n-1) <= s.nf.total():
 				s.a, s.b = 0, 0 // no finite value left: an exact zero, no residue
 			default:
 				s.compensated(-x)
 			}
+			if y := row.Num[g.arg]; finite(y) {
+				s.compensated(y)
+			} else {
+				s.nf.add(y)
+			}
+		}
+		slot[0] = uint64(ts)
+		for j, x := range row.Num[:w.entry-1] {
+			slot[1+j] = math.Float64bits(x)
 		}
 		if head++; head == w.size {
 			head = 0
 		}
+		b[0] = uint64(n) | uint64(head)<<32
+		return b, nil
 	}
 	i := head + n
 	if i >= w.size {
