@@ -397,7 +397,7 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 	case op.sl != nil:
 		err = op.sl.Insert(int(id), ts, op.row, op)
 	case op.cs != nil && op.direct:
-		n, ok, e := op.cs.InsertSums(int(id), ts, op.row, op.sums)
+		n, ok, e := op.cs.InsertSums(int(id), ts, op.row.Num, op.sums)
 		if err = e; e == nil {
 			op.emitDirect(n, op.sums, ok, ts)
 		}

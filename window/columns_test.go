@@ -48,7 +48,7 @@ func insertCols(t testing.TB, cols columns, add bool, k int, ts int64, row Row[i
 		return err
 	case *CountSlidings[int]:
 		num := make([]float64, w.aggs.Len())
-		n, ok, err := w.InsertSums(k, ts, row, num)
+		n, ok, err := w.InsertSums(k, ts, row.Num, num)
 		if err == nil {
 			b := w.block(k)
 			start := int64(b[w.ring+int(b[0]>>32)*w.entry])
@@ -372,6 +372,24 @@ func TestColumns_refused(t *testing.T) {
 	}
 	if tb.Add(0, 54, row.Num) {
 		t.Error("tumblings: Add behind the latest time taken")
+	}
+	// InsertSums refuses as Insert does.
+	cs, _ := NewCountSlidings(sumAggs, 10)
+	cs.Grow(2)
+	out := make([]float64, 1)
+	if _, _, err := cs.InsertSums(0, 50, nil, out); !errors.Is(err, ErrRowShape) {
+		t.Errorf("countslidings: InsertSums of no column: %v, want ErrRowShape", err)
+	}
+	if n, ok, err := cs.InsertSums(0, 50, []float64{2}, out); err != nil || n != 1 || ok != 1 || out[0] != 2 {
+		t.Errorf("countslidings: InsertSums = %d, %b, %v, sum %v; want 1, 1, nil, 2", n, ok, err, out[0])
+	}
+	if _, _, err := cs.InsertSums(1, 49, []float64{2}, out); !errors.Is(err, ErrEventTime) {
+		t.Errorf("countslidings: InsertSums behind: %v, want ErrEventTime", err)
+	}
+	ss, _ := NewSlidings(sumAggs, 10)
+	ss.Grow(2)
+	if _, _, _, _, err := ss.InsertSums(0, 50, Row[int]{}, nil); !errors.Is(err, ErrRowShape) {
+		t.Errorf("slidings: InsertSums of a narrow row: %v, want ErrRowShape", err)
 	}
 	w, _ := NewCountSlidings(sumAggs, 10)
 	if w.BlockBytes() != 8*(1+4+10*2) {

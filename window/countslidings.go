@@ -87,7 +87,10 @@ func (w *CountSlidings[V]) sums(b []uint64) []scalar {
 // Insert adds an event of key k at ts, evicting k's oldest if its window is
 // full, and emits once (see CountSliding.Insert).
 func (w *CountSlidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
-	b, err := w.insert(k, ts, row)
+	if !w.aggs.fits(&row) {
+		return ErrRowShape
+	}
+	b, err := w.insert(k, ts, row.Num)
 	if err != nil || sink == nil {
 		return err
 	}
@@ -98,26 +101,28 @@ func (w *CountSlidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) err
 }
 
 // InsertSums is Insert for a caller that reads every result through
-// Result.Sums: the results go to num (len at least the aggregates), with
-// the window's count and which have a value, where Insert would emit them
-// (a Result, and an interface call, fewer).
-func (w *CountSlidings[V]) InsertSums(k int, ts int64, row Row[V], num []float64) (n int64, ok uint64, err error) {
-	b, err := w.insert(k, ts, row)
+// Result.Sums, given the event's Num columns (a Row's Num: these windows
+// read no other): the results go to out (len at least the aggregates),
+// with the window's count and which have a value, where Insert would emit
+// them (a Result, an interface call and a Row's copies fewer).
+func (w *CountSlidings[V]) InsertSums(k int, ts int64, num, out []float64) (n int64, ok uint64, err error) {
+	if len(num) < w.aggs.wNum {
+		return 0, 0, ErrRowShape
+	}
+	b, err := w.insert(k, ts, num)
 	if err != nil {
 		return 0, 0, err
 	}
 	n = int64(uint32(b[0]))
-	ok, _ = sumResults(w.aggs.prog, n, w.sums(b), num, 0, true)
+	ok, _ = sumResults(w.aggs.prog, n, w.sums(b), out, 0, true)
 	return n, ok, nil
 }
 
-// insert is Insert without the emission: it returns k's block.
-func (w *CountSlidings[V]) insert(k int, ts int64, row Row[V]) ([]uint64, error) {
+// insert is Insert without the emission, given the event's Num columns,
+// checked: it returns k's block.
+func (w *CountSlidings[V]) insert(k int, ts int64, num []float64) ([]uint64, error) {
 	if !timeOK(ts, w.now, 0) {
 		return nil, ErrEventTime
-	}
-	if !w.aggs.fits(&row) {
-		return nil, ErrRowShape
 	}
 	w.now = ts
 	b := w.block(k)
@@ -137,14 +142,14 @@ func (w *CountSlidings[V]) insert(k int, ts int64, row Row[V]) ([]uint64, error)
 			default:
 				s.compensated(-x)
 			}
-			if y := row.Num[g.arg]; finite(y) {
+			if y := num[g.arg]; finite(y) {
 				s.compensated(y)
 			} else {
 				s.nf.add(y)
 			}
 		}
 		slot[0] = uint64(ts)
-		for j, x := range row.Num[:w.entry-1] {
+		for j, x := range num[:w.entry-1] {
 			slot[1+j] = math.Float64bits(x)
 		}
 		if head++; head == w.size {
@@ -159,12 +164,11 @@ func (w *CountSlidings[V]) insert(k int, ts int64, row Row[V]) ([]uint64, error)
 	}
 	slot := b[w.ring+i*w.entry : w.ring+(i+1)*w.entry]
 	slot[0] = uint64(ts)
-	num := slot[1:]
-	for j := range num {
-		num[j] = math.Float64bits(row.Num[j])
+	for j, x := range num[:w.entry-1] {
+		slot[1+j] = math.Float64bits(x)
 	}
 	for _, g := range w.aggs.sums {
-		if s, x := &sc[g.slot], row.Num[g.arg]; finite(x) {
+		if s, x := &sc[g.slot], num[g.arg]; finite(x) {
 			s.compensated(x)
 		} else {
 			s.nf.add(x)
