@@ -390,7 +390,7 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		err = op.tab.Insert(int(id), ts, op.row, op)
 	case op.sl != nil && op.direct:
 		// The event's result straight to emitDirect, not through Emit.
-		n, num, ok, changed, e := op.sl.InsertSums(int(id), ts, op.row, op)
+		n, num, ok, changed, e := op.sl.InsertSums(int(id), ts, op.row.Num, op)
 		if err = e; e == nil && changed {
 			op.emitDirect(n, num, ok, ts)
 		}

@@ -40,7 +40,7 @@ func insertCols(t testing.TB, cols columns, add bool, k int, ts int64, row Row[i
 			return nil
 		}
 	case *Slidings[int]:
-		n, num, ok, changed, err := w.InsertSums(k, ts, row, sink)
+		n, num, ok, changed, err := w.InsertSums(k, ts, row.Num, sink)
 		if err == nil {
 			acc := &Acc[int]{aggs: w.aggs, n: n}
 			sink.Emit(Result[int]{Start: ts - w.d, End: ts, Time: ts, Changed: changed, acc: acc, snap: &snapshot[int]{num: num, ok: ok}})
@@ -388,7 +388,7 @@ func TestColumns_refused(t *testing.T) {
 	}
 	ss, _ := NewSlidings(sumAggs, 10)
 	ss.Grow(2)
-	if _, _, _, _, err := ss.InsertSums(0, 50, Row[int]{}, nil); !errors.Is(err, ErrRowShape) {
+	if _, _, _, _, err := ss.InsertSums(0, 50, nil, nil); !errors.Is(err, ErrRowShape) {
 		t.Errorf("slidings: InsertSums of a narrow row: %v, want ErrRowShape", err)
 	}
 	w, _ := NewCountSlidings(sumAggs, 10)

@@ -87,9 +87,6 @@ func (w *CountSlidings[V]) sums(b []uint64) []scalar {
 // Insert adds an event of key k at ts, evicting k's oldest if its window is
 // full, and emits once (see CountSliding.Insert).
 func (w *CountSlidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
-	if !w.aggs.fits(&row) {
-		return ErrRowShape
-	}
 	b, err := w.insert(k, ts, row.Num)
 	if err != nil || sink == nil {
 		return err
@@ -106,9 +103,6 @@ func (w *CountSlidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) err
 // with the window's count and which have a value, where Insert would emit
 // them (a Result, an interface call and a Row's copies fewer).
 func (w *CountSlidings[V]) InsertSums(k int, ts int64, num, out []float64) (n int64, ok uint64, err error) {
-	if len(num) < w.aggs.wNum {
-		return 0, 0, ErrRowShape
-	}
 	b, err := w.insert(k, ts, num)
 	if err != nil {
 		return 0, 0, err
@@ -118,11 +112,14 @@ func (w *CountSlidings[V]) InsertSums(k int, ts int64, num, out []float64) (n in
 	return n, ok, nil
 }
 
-// insert is Insert without the emission, given the event's Num columns,
-// checked: it returns k's block.
+// insert is Insert without the emission, given the event's Num columns
+// (Aggs.fits: sums-only aggregates read no other): it returns k's block.
 func (w *CountSlidings[V]) insert(k int, ts int64, num []float64) ([]uint64, error) {
 	if !timeOK(ts, w.now, 0) {
 		return nil, ErrEventTime
+	}
+	if len(num) < w.aggs.wNum {
+		return nil, ErrRowShape
 	}
 	w.now = ts
 	b := w.block(k)

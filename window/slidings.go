@@ -92,7 +92,7 @@ func (w *Slidings[V]) frontTs(r *slideRec) int64 {
 // expiry instants before ts, then expires what leaves at ts, adds the
 // event, and emits once.
 func (w *Slidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
-	r, err := w.insert(k, ts, row, sink)
+	r, err := w.insert(k, ts, row.Num, sink)
 	if err != nil {
 		return err
 	}
@@ -101,27 +101,29 @@ func (w *Slidings[V]) Insert(k int, ts int64, row Row[V], sink Sink[V]) error {
 }
 
 // InsertSums is Insert for a caller that reads every result through
-// Result.Sums: the results of the event's change (not the expiry instants
-// before it, which go to sink) are returned, as Sums gives them, with
-// whether they changed, where Insert would emit them (a Result, and an
-// interface call, fewer). num is k's record of them, valid until k's
-// window next changes.
-func (w *Slidings[V]) InsertSums(k int, ts int64, row Row[V], sink Sink[V]) (n int64, num []float64, ok uint64, changed bool, err error) {
-	r, err := w.insert(k, ts, row, sink)
+// Result.Sums, given the event's Num columns (a Row's Num: these windows
+// read no other): the results of the event's change (not the expiry
+// instants before it, which go to sink) are returned, as Sums gives them,
+// with whether they changed, where Insert would emit them (a Result, an
+// interface call and a Row's copies fewer). out is k's record of them,
+// valid until k's window next changes.
+func (w *Slidings[V]) InsertSums(k int, ts int64, num []float64, sink Sink[V]) (n int64, out []float64, ok uint64, changed bool, err error) {
+	r, err := w.insert(k, ts, num, sink)
 	if err != nil {
 		return 0, nil, 0, false, err
 	}
-	n, num, ok, changed = w.results(r)
-	return n, num, ok, changed, nil
+	n, out, ok, changed = w.results(r)
+	return n, out, ok, changed, nil
 }
 
-// insert is Insert without the emission of the event's change: it returns
-// k's record.
-func (w *Slidings[V]) insert(k int, ts int64, row Row[V], sink Sink[V]) (*slideRec, error) {
+// insert is Insert without the emission of the event's change, given the
+// event's Num columns (Aggs.fits: sums-only aggregates read no other): it
+// returns k's record.
+func (w *Slidings[V]) insert(k int, ts int64, num []float64, sink Sink[V]) (*slideRec, error) {
 	if !timeOK(ts, w.now, w.d) {
 		return nil, ErrEventTime
 	}
-	if !w.aggs.fits(&row) {
+	if len(num) < w.aggs.wNum {
 		return nil, ErrRowShape
 	}
 	w.now = ts
@@ -144,14 +146,13 @@ func (w *Slidings[V]) insert(k int, ts int64, row Row[V], sink Sink[V]) (*slideR
 	}
 	slot := r.buf[w.ring+int(i)*w.entry : w.ring+int(i+1)*w.entry]
 	slot[0] = uint64(ts)
-	num := slot[1:]
-	for j := range num {
-		num[j] = math.Float64bits(row.Num[j])
+	for j, x := range num[:w.entry-1] {
+		slot[1+j] = math.Float64bits(x)
 	}
 	r.n++
 	sc := w.sums(r.buf)
 	for _, g := range w.aggs.sums { // (range evaluates w.aggs.sums once)
-		if s, x := &sc[g.slot], row.Num[g.arg]; finite(x) {
+		if s, x := &sc[g.slot], num[g.arg]; finite(x) {
 			s.compensated(x)
 		} else {
 			s.nf.add(x)
