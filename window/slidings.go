@@ -41,6 +41,7 @@ type Slidings[V any] struct {
 type slideRec struct {
 	buf     []uint64
 	head, n int32
+	c       int32 // the ring's capacity in events (a division of len(buf) otherwise, on every event)
 }
 
 // validBit flags, in a key's flags word, that it emitted a result.
@@ -81,7 +82,7 @@ func (w *Slidings[V]) sums(buf []uint64) []scalar {
 }
 
 // capOf is the ring's capacity in events.
-func (w *Slidings[V]) capOf(r *slideRec) int32 { return int32((len(r.buf) - w.ring) / w.entry) }
+func (w *Slidings[V]) capOf(r *slideRec) int32 { return r.c }
 
 // frontTs is the time of r's oldest event (r.n > 0).
 func (w *Slidings[V]) frontTs(r *slideRec) int64 {
@@ -264,7 +265,7 @@ func (w *Slidings[V]) grow(r *slideRec) {
 			copy(buf[w.ring+int(j)*w.entry:w.ring+int(j+1)*w.entry], r.buf[w.ring+int(from)*w.entry:])
 		}
 	}
-	r.buf, r.head = buf, 0
+	r.buf, r.head, r.c = buf, 0, c
 }
 
 // NextDeadline returns the smallest watermark at which Advance(k, ...)
