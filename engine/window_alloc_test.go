@@ -86,9 +86,11 @@ func TestWindow_allocs(t *testing.T) {
 }
 
 // TestWindow_allocsDirect guards the direct paths of window rules (one
-// string key, arguments straight into Num columns, emitted fields computed
-// without the machine) and count_distinct, whose tables are reused when
-// windows close, drain and refill: no allocation per event.
+// string key, arguments straight into Num columns (numArg), emitted fields
+// computed without the machine, and for the vwap rule from the results
+// alone: direct emission, InsertSums, AdvanceSums) and count_distinct,
+// whose tables are reused when windows close, drain and refill: no
+// allocation per event.
 func TestWindow_allocsDirect(t *testing.T) {
 	for _, w := range []WindowSpec{Sliding(30 * time.Millisecond), SlidingCount(10), Tumbling(20 * time.Millisecond)} {
 		t.Run(w.String(), func(t *testing.T) {
