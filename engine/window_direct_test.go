@@ -45,9 +45,10 @@ func TestWindow_direct(t *testing.T) {
 		func(r *rand.Rand) WindowSpec { return Sliding(time.Duration(1+r.IntN(5)) * time.Second / 2) },
 		func(r *rand.Rand) WindowSpec { return SlidingCount([]int{1, 3, 10, 200}[r.IntN(4)]) },
 		func(r *rand.Rand) WindowSpec { return Session(time.Duration(1+r.IntN(3)) * time.Second) },
+		func(r *rand.Rand) WindowSpec { return CountWindow(1 + r.IntN(5)) },
 	}
 	direct := 0
-	for seed := uint64(1); seed <= 300; seed++ {
+	for seed := uint64(1); seed <= 360; seed++ {
 		r := rand.New(rand.NewPCG(seed, 21))
 		w := windows[r.IntN(len(windows))](r)
 		set := r.IntN(len(fieldSets))
@@ -132,7 +133,7 @@ func TestWindow_direct(t *testing.T) {
 			t.Fatalf("seed %d: stats %+v, want %+v", seed, gs, ws)
 		}
 	}
-	if direct < 200 {
-		t.Fatalf("%d of 300 rules emitted directly, want most", direct)
+	if direct < 240 {
+		t.Fatalf("%d of 360 rules emitted directly, want most", direct)
 	}
 }
