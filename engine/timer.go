@@ -271,11 +271,7 @@ func (q *timerQueue) front() (*heapEntry, bool, bool) {
 
 // peek returns the time of the earliest timer.
 func (q *timerQueue) peek() (int64, bool) {
-	e, _, ok := q.front()
-	if !ok {
-		return 0, false
-	}
-	return e.when, true
+	return q.next, q.has // (front's time, kept by renext: one load, inlined)
 }
 
 // pop removes and returns the earliest timer.

@@ -93,6 +93,20 @@ func TestTimerQueue_lanes(t *testing.T) {
 			if q.len() != len(model) {
 				t.Fatalf("seed %d: queue has %d timers, model %d", seed, q.len(), len(model))
 			}
+			// peek is the earliest time after every change (it reads the
+			// time renext keeps).
+			w, ok := q.peek()
+			if ok != (len(model) > 0) {
+				t.Fatalf("seed %d: peek ok %v with %d timers", seed, ok, len(model))
+			}
+			for _, m := range model {
+				if m.when < w {
+					t.Fatalf("seed %d: peek %d, but a timer is at %d", seed, w, m.when)
+				}
+			}
+			if ok && !slices.ContainsFunc(model, func(m ref) bool { return m.when == w }) {
+				t.Fatalf("seed %d: peek %d, no timer at that time", seed, w)
+			}
 		}
 	}
 	if fifoUsed < heapUsed || heapUsed < 1000 {
