@@ -955,7 +955,9 @@ func (m *Matcher) keyedFire(now int64) {
 		op.cur = b.id
 		switch {
 		case op.sl != nil && op.direct:
-			// Each expiry instant's result straight to emitDirect.
+			// Each expiry instant's result straight to emitDirect; the
+			// next instant asked of NextDeadline (inlined), which spares
+			// the common single instant a second call.
 			for {
 				at, n, num, ok, changed, due := op.sl.AdvanceSums(int(b.id), now)
 				if !due {
@@ -963,6 +965,9 @@ func (m *Matcher) keyedFire(now int64) {
 				}
 				if changed {
 					op.emitDirect(n, num, ok, at)
+				}
+				if t, more := op.sl.NextDeadline(int(b.id)); !more || t > now {
+					break
 				}
 			}
 		case op.cols != nil:
