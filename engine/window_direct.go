@@ -12,12 +12,19 @@ import (
 // avg, with no having, and whose emitted fields are each a key, an
 // aggregate, or one of + - * / over aggregates and numeric constants with
 // a float result (sum(px * vol) / sum(vol), avg(px) * 2), computes its
-// fields straight from the window's results (window.Result.Sums) as
-// float64s. Emit's general path stores every aggregate and key in
+// fields straight from the window's results as float64s: from
+// window.Result.Sums in Emit, and, for sliding and small sliding count
+// windows in columns, from InsertSums and AdvanceSums, which return the
+// results with no Result built and no Sink called (windowEvent,
+// keyedFire). Emit's general path stores every aggregate and key in
 // Frame.Vars as values, reads each result through a call, and evaluates
-// the fields over Vars: three times the instructions of a result for
-// rules whose fields are this simple, the commonest. The values are the
-// same as the general path's, bit for bit (TestWindow_direct).
+// the fields over Vars: about three times the instructions of a result
+// for rules whose fields are this simple, the commonest. The values are
+// the same as the general path's, bit for bit (TestWindow_direct).
+//
+// The aggregate arguments of such rules that are a field or one
+// operation (px * vol) are computed into their columns the same way
+// (numArg, below).
 
 // directPlan is the direct form of a rule's emitted fields: the keys it
 // copies, and the fields it computes.
