@@ -22,9 +22,9 @@ import (
 // for rules whose fields are this simple, the commonest. The values are
 // the same as the general path's, bit for bit (TestWindow_direct).
 //
-// The aggregate arguments of such rules that are a field or one
-// operation (px * vol) are computed into their columns the same way
-// (numArg, below).
+// In the same way, a window rule whose aggregate arguments are all Num
+// columns, each a field or one operation (px * vol), computes them into
+// their columns as float64s (numArg, below).
 
 // directPlan is the direct form of a rule's emitted fields: the keys it
 // copies, and the fields it computes.
