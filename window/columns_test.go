@@ -42,8 +42,7 @@ func insertCols(t testing.TB, cols columns, add bool, k int, ts int64, row Row[i
 	case *Slidings[int]:
 		n, num, ok, changed, err := w.InsertSums(k, ts, row.Num, sink)
 		if err == nil {
-			acc := &Acc[int]{aggs: w.aggs, n: n}
-			sink.Emit(Result[int]{Start: ts - w.d, End: ts, Time: ts, Changed: changed, acc: acc, snap: &snapshot[int]{num: num, ok: ok}})
+			sink.Emit(sumsResult(w.aggs, ts-w.d, ts, changed, n, num, ok))
 		}
 		return err
 	case *CountSlidings[int]:
@@ -52,8 +51,7 @@ func insertCols(t testing.TB, cols columns, add bool, k int, ts int64, row Row[i
 		if err == nil {
 			b := w.block(k)
 			start := int64(b[w.ring+int(b[0]>>32)*w.entry])
-			acc := &Acc[int]{aggs: w.aggs, n: n}
-			sink.Emit(Result[int]{Start: start, End: ts, Time: ts, Changed: true, acc: acc, snap: &snapshot[int]{num: num, ok: ok}})
+			sink.Emit(sumsResult(w.aggs, start, ts, true, n, num, ok))
 		}
 		return err
 	}
@@ -74,9 +72,15 @@ func advanceCols(cols columns, sums bool, k int, wm int64, sink Sink[int]) {
 		if !due {
 			return
 		}
-		acc := &Acc[int]{aggs: w.aggs, n: n}
-		sink.Emit(Result[int]{Start: at - w.d, End: at, Time: at, Changed: changed, acc: acc, snap: &snapshot[int]{num: num, ok: ok}})
+		sink.Emit(sumsResult(w.aggs, at-w.d, at, changed, n, num, ok))
 	}
+}
+
+// sumsResult is the Result a window emits for results its InsertSums or
+// AdvanceSums returned: of the window [start, end), at end.
+func sumsResult(aggs *Aggs[int], start, end int64, changed bool, n int64, num []float64, ok uint64) Result[int] {
+	return Result[int]{Start: start, End: end, Time: end, Changed: changed,
+		acc: &Acc[int]{aggs: aggs, n: n}, snap: &snapshot[int]{num: num, ok: ok}}
 }
 
 // FuzzColumns decodes a column layout, its parameter and a stream of
@@ -414,14 +418,12 @@ func TestWindow_noResidue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mixed, err := testAggs([]AggSpec{{Op: OpSum, Arg: 0}, {Op: OpMin, Arg: 0}}, nil) // (not sums-only: Acc's other loop)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, filler := range []float64{math.NaN(), Missing} {
 		xs := []float64{6e9, -7e19, -2e-5, filler, filler, filler, 1, 1, 1}
-		var cs *CountSlidings[int]
-		var ss *Slidings[int]
-		mixed, err := testAggs([]AggSpec{{Op: OpSum, Arg: 0}, {Op: OpMin, Arg: 0}}, nil) // (not sums-only: Acc's other loop)
-		if err != nil {
-			t.Fatal(err)
-		}
 		layouts := map[string]func() Window[int]{
 			"count sliding":        func() Window[int] { w, _ := NewCountSliding(aggs, 3); return w },
 			"sliding":              func() Window[int] { w, _ := NewSliding(aggs, 3); return w },
@@ -442,8 +444,8 @@ func TestWindow_noResidue(t *testing.T) {
 				t.Errorf("%s, filler %v: sum %v (ok %v), want exactly 3", name, filler, sum, ok)
 			}
 		}
-		cs, _ = NewCountSlidings(aggs, 3)
-		ss, _ = NewSlidings(aggs, 3)
+		cs, _ := NewCountSlidings(aggs, 3)
+		ss, _ := NewSlidings(aggs, 3)
 		cs.Grow(1)
 		ss.Grow(1)
 		out := make([]float64, 2)

@@ -81,9 +81,6 @@ func (w *Slidings[V]) sums(buf []uint64) []scalar {
 	return unsafe.Slice((*scalar)(unsafe.Pointer(&buf[0])), w.aggs.nScalar)
 }
 
-// capOf is the ring's capacity in events.
-func (w *Slidings[V]) capOf(r *slideRec) int32 { return r.c }
-
 // frontTs is the time of r's oldest event (r.n > 0).
 func (w *Slidings[V]) frontTs(r *slideRec) int64 {
 	return int64(r.buf[w.ring+int(r.head)*w.entry])
@@ -137,10 +134,10 @@ func (w *Slidings[V]) insert(k int, ts int64, num []float64, sink Sink[V]) (*sli
 			w.expire(r, ts)
 		}
 	}
-	if r.buf == nil || r.n == w.capOf(r) {
+	if r.buf == nil || r.n == r.c {
 		w.grow(r)
 	}
-	c := w.capOf(r)
+	c := r.c
 	i := r.head + r.n
 	if i >= c {
 		i -= c
@@ -206,7 +203,7 @@ func (w *Slidings[V]) expireBefore(r *slideRec, wm int64, sink Sink[V]) {
 // Acc.removeOldest does.
 func (w *Slidings[V]) expire(r *slideRec, at int64) {
 	sc := w.sums(r.buf)
-	c := w.capOf(r)
+	c := r.c
 	for r.n > 0 && w.frontTs(r)+w.d <= at {
 		r.n--
 		old := r.buf[w.ring+int(r.head)*w.entry+1:]
@@ -254,12 +251,12 @@ func (w *Slidings[V]) results(r *slideRec) (n int64, num []float64, ok uint64, c
 func (w *Slidings[V]) grow(r *slideRec) {
 	c := int32(4)
 	if r.buf != nil {
-		c = 2 * w.capOf(r)
+		c = 2 * r.c
 	}
 	buf := make([]uint64, w.ring+int(c)*w.entry)
 	copy(buf, r.buf[:min(len(r.buf), w.ring)])
 	if r.buf != nil {
-		oc := w.capOf(r)
+		oc := r.c
 		for j := int32(0); j < r.n; j++ {
 			from := (r.head + j) % oc
 			copy(buf[w.ring+int(j)*w.entry:w.ring+int(j+1)*w.entry], r.buf[w.ring+int(from)*w.entry:])
