@@ -6,8 +6,9 @@ package engine
 // expiries, a pattern's within; a window's end). It takes and fires them
 // in O(1) each, reading memory in order, where the deadline queue's heap
 // costs a timer slot per key and O(log n). An entry is stale when its key's
-// deadline has since moved (the operator checks: keyState.due,
-// patternKey.due); stale entries are dropped when they reach the front.
+// deadline has since moved (the operator checks: its window's next
+// deadline, keyState.due, patternKey.due); stale entries are dropped when
+// they reach the front.
 //
 // A ring, not a slice consumed from the front: it holds an entry per
 // pending wake-up, and a ring grows to at most twice that, where a slice

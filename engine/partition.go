@@ -79,7 +79,10 @@ type keyMeta[S any] struct {
 	hash   uint64
 	status keyStatus
 	kind   event.Kind // the kind of the key's first value
-	st     S
+	// short is 1 + the length of a key that is one string of at most 8
+	// bytes, else 0: with the hash, it is the key (see findString).
+	short uint8
+	st    S
 }
 
 type keyStatus uint8
@@ -334,8 +337,9 @@ func (t *keyTable[S]) findOne(v event.Value) (h uint64, id int32, ok bool) {
 
 // findString is hash and find for a key of one string value s, without
 // the loops and kind switches: it returns the key's hash (the one hash
-// gives) and its id, or -1. A string of up to 8 bytes is hashed and
-// compared as its shortWord, without a call.
+// gives) and its id, or -1, in a table of width 1. A string of up to 8
+// bytes is hashed as its shortWord, without a call, and compared by its
+// hash and length alone.
 func (t *keyTable[S]) findString(s string) (uint64, int32) {
 	if len(s) > 8 {
 		return t.findLong(s)
@@ -349,12 +353,13 @@ func (t *keyTable[S]) findString(s string) (uint64, int32) {
 		if e == 0 {
 			return h, -1
 		}
+		// hashShort is a bijection of the word for one length (mix64
+		// is): the hash and the length are the key, and the key's meta
+		// (which its caller reads next) is compared instead of its
+		// values, whose cache lines, and the string's, are spared.
 		if e&^0xffffffff == tag {
-			// (A lone scalar's values may not be stored: see key.)
-			if id := int32(uint32(e)) - 1; int(id) < len(t.vals) {
-				if v := &t.vals[id]; v.Kind() == event.KindString && len(v.Str()) == len(s) && shortWord(v.Str()) == w {
-					return h, id
-				}
+			if id := int32(uint32(e)) - 1; t.meta[id].hash == h && t.meta[id].short == uint8(len(s))+1 && t.meta[id].kind == event.KindString {
+				return h, id
 			}
 		}
 	}
@@ -431,8 +436,12 @@ func (t *keyTable[S]) insert(vals []event.Value, h uint64) int32 {
 	}
 	t.meta[id].hash = h
 	t.meta[id].status = keyLive
+	t.meta[id].short = 0
 	if len(vals) > 0 {
 		t.meta[id].kind = vals[0].Kind()
+		if t.width == 1 && vals[0].Kind() == event.KindString && len(vals[0].Str()) <= 8 {
+			t.meta[id].short = uint8(len(vals[0].Str())) + 1
+		}
 		t.scalars = t.scalars || t.width == 1 && exactScalar(vals[0].Kind())
 	}
 	if !t.loneScalar(id) { // (a lone scalar is its hash: see key)

@@ -250,6 +250,31 @@ func TestKeyTable_findString(t *testing.T) {
 	if _, id := tb.findString(""); id >= 0 {
 		t.Error("empty string found")
 	}
+	// Short strings compare by hash and length: one of 4 bytes and one of
+	// 8 whose words differ by exactly their lengths' bits in the hash
+	// (hashShort: w ^ n<<59) share a hash, and are two keys all the same.
+	for _, p := range [][2]string{{"abcd", "abcdabc\x04"}, {"wxyz", "wxyzwxy\x1a"}} {
+		var w [2]uint64
+		for i, s := range p {
+			w[i] = shortWord(s) ^ uint64(len(s))<<59
+		}
+		if w[0] != w[1] {
+			t.Fatalf("%q and %q: words %x and %x, want one", p[0], p[1], w[0], w[1])
+		}
+		a := []event.Value{event.StringValue(p[0])}
+		tb.insert(a, tb.hash(a))
+		if h, id := tb.findString(p[1]); id >= 0 {
+			t.Errorf("findString(%q) = %d (hash %x), the key %q", p[1], id, h, p[0])
+		}
+		b := []event.Value{event.StringValue(p[1])}
+		idB := tb.insert(b, tb.hash(b))
+		if _, id := tb.findString(p[1]); id != idB {
+			t.Errorf("findString(%q) = %d, want %d", p[1], id, idB)
+		}
+		if _, id := tb.findString(p[0]); id < 0 || id == idB {
+			t.Errorf("findString(%q) = %d, want the first key", p[0], id)
+		}
+	}
 	for _, s := range []string{"k12", "k12xxxxxxxx", "k12xxxxxxxxxxxxxxxxx"} {
 		if n := testing.AllocsPerRun(100, func() { tb.findString(s) }); n != 0 {
 			t.Errorf("findString(%q): %v allocations", s, n)

@@ -226,6 +226,50 @@ func TestWindow_deadlineFIFOFallback(t *testing.T) {
 	}
 }
 
+// TestWindow_expiryRepeat: the events of one key at one instant, other
+// keys' between them, leave several wake-ups of that key in a sliding
+// window's FIFO (a repeat is dropped only when it follows itself), all
+// live until the key runs (its deadline is its window's: keyedOp.live).
+// The key runs once: its window empties and it is freed once, so the live
+// keys are counted right and Config.MaxKeys holds.
+func TestWindow_expiryRepeat(t *testing.T) {
+	for _, agg := range []string{"sum(px)", "min(px)"} { // columns, a window per key
+		b := marketBuilder()
+		b.Rule("w").From("Trade").PartitionBy("sym").Window(Sliding(10*time.Second)).
+			Emit("W", Field{Name: "sym"}, Field{Name: "n", Expr: "count()"}, Field{Name: "v", Expr: agg})
+		m := mustBuild(t, b).NewMatcher(Config{MaxKeys: 2})
+		var got []string
+		empty := 0
+		m.Subscribe(AllDerived, func(d *Derived) {
+			got = append(got, show(d))
+			if d.Event.Fields[1].Int() == 0 {
+				empty++
+			}
+		})
+		refused := 0
+		m.SubscribeRefused(func(*Record) { refused++ })
+		for _, e := range []event.Event{trade("a", 1, 1, 0), trade("b", 2, 1, 0), trade("a", 3, 1, 0)} {
+			m.Process(&e)
+		}
+		if err := m.Advance(at(time.Second)); err != nil { // released from the reorder buffer
+			t.Fatal(err)
+		}
+		if op := m.keyed.ops[0]; op.exp.n != 3 {
+			t.Fatalf("%s: %d wake-ups in the FIFO, want 3 (a, b, a)", agg, op.exp.n)
+		}
+		// The watermark passes 10s: a and b empty, once each.
+		for _, e := range []event.Event{trade("c", 4, 1, 20*time.Second), trade("d", 5, 1, 20*time.Second), trade("e", 6, 1, 20*time.Second)} {
+			m.Process(&e)
+		}
+		if err := m.Advance(at(21 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if s := m.Stats(); s.Keys != 2 || refused != 1 || empty != 2 {
+			t.Errorf("%s: %d live keys, %d refused, %d empty results; want 2 (c, d), 1 (e), 2 (a, b)\n%v", agg, s.Keys, refused, empty, got)
+		}
+	}
+}
+
 // TestWindow_columns holds the columns of windows of count, sum and avg
 // (keyedOp.cols: tumbling, sliding, small sliding count) to a window per
 // key (noColumns): per layout, 150 random rules with having, output first

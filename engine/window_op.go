@@ -45,7 +45,8 @@ import (
 // O(log n) cache misses. A FIFO entry is a wake-up: it is live while its
 // key's deadline is its time (the key's oldest event), stale once an
 // arrival has expired that event or the key was freed; stale entries are
-// skipped. The matcher timer stands for the earliest of the queue's and
+// skipped. The key's deadline is read from its window (keyedOp.live), not
+// kept beside it: an event or an expiry visits the window anyway. The matcher timer stands for the earliest of the queue's and
 // the FIFOs' live entries, so it fires at the same instants as before.
 //
 // A derived event whose time is behind the current step (the expiry result
@@ -225,7 +226,9 @@ type keyColumns interface {
 }
 
 type keyState struct {
-	due int64 // deadline in the queue, or noDeadline
+	// due: the deadline in the queue or FIFO, or noDeadline; not kept
+	// for an expiring op, whose keys' deadlines are their windows'.
+	due int64
 }
 
 // newBirth returns a key's birth number, for a key that is new or
@@ -417,6 +420,14 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		if w := ts + int64(p.window.Size) + 1; !op.exp.pushEnd(w, id) {
 			op.exp.pushSlow(w, id)
 		}
+		// A key's deadline is its window's (keyedOp.live): nothing to
+		// keep, and the key is not empty. Only a key at the FIFO's front
+		// may have moved the matcher timer (its entry there now stale, or
+		// the first).
+		if !m.keyed.firing && op.exp.front().id == id {
+			m.keyed.rearm(m)
+		}
+		return
 	}
 	if op.outs == nil {
 		// A key's deadline moves when a tumbling window opens, or when a
@@ -427,8 +438,6 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		switch {
 		case op.tab != nil:
 			t, ok = op.tab.NextDeadline(int(id))
-		case op.sl != nil:
-			t, ok = op.sl.NextDeadline(int(id))
 		}
 		if ok && t == op.state[id].due {
 			return
@@ -585,7 +594,7 @@ func (op *keyedOp) keyOf(ev *event.Event) int32 {
 	} else {
 		id = op.keys.insert(op.kv, h)
 	}
-	for int(id) >= len(op.state) {
+	for !op.expiring && int(id) >= len(op.state) { // (see keyState)
 		op.state = append(op.state, keyState{due: noDeadline})
 		if op.p.mode != 0 {
 			op.outs = append(op.outs, outState{quiet: math.MinInt64})
@@ -761,24 +770,17 @@ func (op *keyedOp) settle(id int32) {
 	}
 	m := op.m
 	due := int64(noDeadline)
+	if t, ok := op.windowDeadline(id); ok {
+		due = t
+	}
 	empty := true
 	switch {
 	case op.sl != nil: // (by its type: see keyedOp.tab)
-		if t, ok := op.sl.NextDeadline(int(id)); ok {
-			due = t
-		}
 		empty = op.sl.Empty(int(id))
 	case op.cols != nil:
-		if t, ok := op.cols.NextDeadline(int(id)); ok {
-			due = t
-		}
 		empty = op.cols.Empty(int(id))
 	case int(id) < len(op.wins) && op.wins[id] != nil:
-		w := op.wins[id]
-		if t, ok := w.NextDeadline(); ok {
-			due = t
-		}
-		empty = w.Empty()
+		empty = op.wins[id].Empty()
 	}
 	if op.outs != nil {
 		o := &op.outs[id]
@@ -800,6 +802,38 @@ func (op *keyedOp) settle(id int32) {
 		return
 	}
 	m.keyed.schedule(m, op, id, due)
+}
+
+// windowDeadline returns the next deadline of key id's window, if it has
+// one.
+func (op *keyedOp) windowDeadline(id int32) (int64, bool) {
+	switch {
+	case op.sl != nil: // (by its type: see keyedOp.tab)
+		return op.sl.NextDeadline(int(id))
+	case op.cols != nil:
+		return op.cols.NextDeadline(int(id))
+	case int(id) < len(op.wins) && op.wins[id] != nil:
+		return op.wins[id].NextDeadline()
+	}
+	return 0, false
+}
+
+// live reports whether wake-up e of op's FIFO is its key's deadline still.
+// An expiring operator's is its window's (a key's state is not visited:
+// one cache line fewer an event and an expiry); the others keep theirs in
+// keyState.due.
+func (op *keyedOp) live(e keyExpiry) bool {
+	var t int64
+	ok := false
+	switch {
+	case !op.expiring:
+		return op.state[e.id].due == e.when
+	case op.sl != nil:
+		t, ok = op.sl.NextDeadline(int(e.id))
+	default:
+		t, ok = op.windowDeadline(e.id)
+	}
+	return ok && t == e.when
 }
 
 // free drops key id: its deadline, its window (reset, kept for reuse), its
@@ -836,7 +870,7 @@ func (op *keyedOp) nextExpiry() (int64, bool) {
 	}
 	for op.exp.n > 0 {
 		e := op.exp.front()
-		if op.state[e.id].due == e.when {
+		if op.live(e) {
 			return e.when, true
 		}
 		op.exp.pop()
@@ -849,6 +883,14 @@ func (op *keyedOp) nextExpiry() (int64, bool) {
 // of an operator with an expiry FIFO has its entries there already: only
 // its deadline changes.
 func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
+	if op.expiring {
+		// Its deadline is its window's, its wake-ups in op.exp already
+		// (see windowEvent): only a key at the front may move the timer.
+		if !rt.firing && op.exp.n > 0 && op.exp.front().id == id {
+			rt.rearm(m)
+		}
+		return
+	}
 	st := &op.state[id]
 	if due == st.due {
 		return
@@ -857,8 +899,6 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	queued := *qid != timerID{}
 	st.due = due
 	switch {
-	case op.expiring:
-		// Its wake-ups are in op.exp already (see windowEvent).
 	case op.fifo && due != noDeadline && op.ends.fits(due):
 		if queued {
 			rt.q.cancel(*qid)
@@ -884,7 +924,7 @@ func (rt *keyedRuntime) schedule(m *Matcher, op *keyedOp, id int32, due int64) {
 	// As patternOp.schedule: a change that touched neither the deadline
 	// queue nor the key at the front of its FIFO leaves the earliest live
 	// entry, and the matcher timer, as they were.
-	if !queued && *qid == (timerID{}) && (op.expiring && op.exp.n > 0 && op.exp.front().id != id || op.fifo && op.ends.n > 0 && op.ends.front().id != id) {
+	if !queued && *qid == (timerID{}) && op.fifo && op.ends.n > 0 && op.ends.front().id != id {
 		return
 	}
 	rt.rearm(m)
@@ -903,12 +943,17 @@ func (rt *keyedRuntime) rearm(m *Matcher) {
 }
 
 // due adds the key of wake-up e, popped from op's FIFO, to the batch, if
-// e is its deadline still (once, for its key's events of one instant).
+// e is its deadline still: once for its key's events of one instant, but
+// for an expiring operator's (whose deadline is its window's: keyedOp.live),
+// which keyedFire skips when they come again.
 func (rt *keyedRuntime) due(op *keyedOp, e keyExpiry) {
-	if st := &op.state[e.id]; st.due == e.when {
-		st.due = noDeadline
-		rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id}) // (birth: see keyedFire)
+	if !op.live(e) {
+		return
 	}
+	if !op.expiring {
+		op.state[e.id].due = noDeadline
+	}
+	rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id}) // (birth: see keyedFire)
 }
 
 // keyedFire advances every key due at or before now, in rule order, then
@@ -935,10 +980,12 @@ func (m *Matcher) keyedFire(now int64) {
 			op.ends.pop()
 			rt.due(op, e)
 		}
-		for op.exp.n > 0 && op.exp.front().when <= now {
+		for op.exp.n > 0 && op.exp.front().when <= now { // (an expiring op's)
 			e := op.exp.front()
 			op.exp.pop()
-			rt.due(op, e)
+			if op.live(e) { // (no mark: see below)
+				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id})
+			}
 		}
 	}
 	if len(rt.batch) > 1 {
@@ -952,24 +999,33 @@ func (m *Matcher) keyedFire(now int64) {
 	}
 	for _, b := range rt.batch {
 		op := rt.ops[b.op]
+		// An expiring op's key may come again in a batch of several (its
+		// events at one instant, other keys' between them in the FIFO),
+		// its deadline unmarked (keyedOp.live): it has run then, its
+		// deadline later now, or it was freed.
+		if op.expiring && len(rt.batch) > 1 {
+			if t, ok := op.windowDeadline(b.id); !ok || t > now {
+				continue
+			}
+		}
 		op.cur = b.id
+		if op.sl != nil && op.expiring {
+			// The common expiry, without settle's general path: the key's
+			// deadline is its window's, and the timer is rearmed below.
+			k := int(b.id)
+			if op.direct {
+				op.advanceDirect(k, now)
+			} else {
+				op.sl.Advance(k, now, op)
+			}
+			if op.sl.Empty(k) {
+				op.free(b.id)
+			}
+			continue
+		}
 		switch {
 		case op.sl != nil && op.direct:
-			// Each expiry instant's result straight to emitDirect; the
-			// next instant asked of NextDeadline (inlined), which spares
-			// the common single instant a second call.
-			for {
-				at, n, num, ok, changed, due := op.sl.AdvanceSums(int(b.id), now)
-				if !due {
-					break
-				}
-				if changed {
-					op.emitDirect(n, num, ok, at)
-				}
-				if t, more := op.sl.NextDeadline(int(b.id)); !more || t > now {
-					break
-				}
-			}
+			op.advanceDirect(int(b.id), now)
 		case op.cols != nil:
 			op.cols.Advance(int(b.id), now, op)
 		case int(b.id) < len(op.wins) && op.wins[b.id] != nil:
@@ -984,6 +1040,25 @@ func (m *Matcher) keyedFire(now int64) {
 	}
 	rt.firing = false
 	rt.rearm(m)
+}
+
+// advanceDirect advances key k of a sliding window's columns to now, each
+// expiry instant's result straight to emitDirect; the next instant asked
+// of NextDeadline (inlined), which spares the common single instant a
+// second call.
+func (op *keyedOp) advanceDirect(k int, now int64) {
+	for {
+		at, n, num, ok, changed, due := op.sl.AdvanceSums(k, now)
+		if !due {
+			return
+		}
+		if changed {
+			op.emitDirect(n, num, ok, at)
+		}
+		if t, more := op.sl.NextDeadline(k); !more || t > now {
+			return
+		}
+	}
 }
 
 // refuse records that a rule refused ev: counted, and delivered to the
