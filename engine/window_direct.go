@@ -32,6 +32,9 @@ type directPlan struct {
 	keys   []directKey
 	fields []directField
 	n      int // emitted fields
+	// key1 is the field of the one key copied, of a key of one value
+	// (the commonest: partition by sym), else -1.
+	key1 int
 }
 
 // directKey is an emitted field that copies a key.
@@ -88,7 +91,7 @@ func newDirectPlan(plan *keyedPlan) *directPlan {
 		}
 		return directOperand{}, false
 	}
-	out := &directPlan{n: len(plan.progs)}
+	out := &directPlan{n: len(plan.progs), key1: -1}
 	for i := range plan.progs {
 		f := directField{field: i, float: plan.widen[i]}
 		switch a := plan.arith[i]; {
@@ -125,6 +128,9 @@ func newDirectPlan(plan *keyedPlan) *directPlan {
 			f.kind, f.op = directFloat, op
 		}
 		out.fields = append(out.fields, f)
+	}
+	if len(out.keys) == 1 && len(plan.keys) == 1 {
+		out.key1 = out.keys[0].field
 	}
 	return out
 }
@@ -191,16 +197,19 @@ func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
 	m, p, dp := op.m, op.p, op.p.direct
 	d := m.derived(op.rule.ID, !op.spare)
 	fields := d.Event.Fields[:dp.n]
-	if len(dp.keys) > 0 {
+	kt := &op.keys
+	if dp.key1 >= 0 && !kt.scalars && int(op.cur) < len(kt.vals) {
+		// The key of one value, stored (no lone scalar: see keyTable.key).
+		fields[dp.key1] = kt.vals[op.cur]
+	} else if len(dp.keys) > 0 {
 		// The key's values as keyTable.key returns them, read in place
 		// when stored (no lone scalar in the table): key is a call here,
 		// never inlined (a generic method).
-		t := &op.keys
 		var key []event.Value
-		if i := int(op.cur) * t.width; !t.scalars && i+t.width <= len(t.vals) {
-			key = t.vals[i : i+t.width]
+		if i := int(op.cur) * kt.width; !kt.scalars && i+kt.width <= len(kt.vals) {
+			key = kt.vals[i : i+kt.width]
 		} else {
-			key = t.key(op.cur)
+			key = kt.key(op.cur)
 		}
 		for _, c := range dp.keys {
 			fields[c.field] = key[c.key]

@@ -64,21 +64,26 @@ func TestWindow_direct(t *testing.T) {
 			out = "D"
 		}
 		// Partitioned by an int (a lone scalar key, which the key table
-		// does not store) or by a string.
-		key, fields := "sym", fs.fields
-		if out == "W" && r.IntN(4) == 0 {
-			key, fields = "qty", nil
+		// does not store), by a string, or by both (a key of two values,
+		// both emitted, the string second).
+		keys, fields := []string{"sym"}, fs.fields
+		switch k := r.IntN(4); {
+		case out != "W":
+		case k == 0:
+			keys, fields = []string{"qty"}, nil
 			for _, f := range fs.fields {
 				if f.Name == "sym" {
 					f.Name = "qty"
 				}
 				fields = append(fields, f)
 			}
+		case k == 1:
+			keys, fields = []string{"qty", "sym"}, append([]Field{{Name: "qty"}}, fs.fields...)
 		}
 		build := func() *Builder {
 			b := marketBuilder()
 			b.Event("D").Field("sym", event.String).Field("n", event.Float).Field("v", event.Float)
-			rule := b.Rule("w").From("Trade").PartitionBy(key).Window(w)
+			rule := b.Rule("w").From("Trade").PartitionBy(keys...).Window(w)
 			if mode != 0 {
 				rule.Output(mode, time.Second+time.Duration(r.IntN(3))*time.Second/2)
 			}
