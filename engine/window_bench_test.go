@@ -145,21 +145,76 @@ func runWindowBench(b *testing.B, ks *keyStream, warm int, setup func() (step fu
 
 // benchEngine runs a one-rule program over the stream.
 func benchEngine(b *testing.B, rule func(p *Builder), ks *keyStream, step time.Duration, warm int) {
+	runWindowBench(b, ks, warm, func() (func(), func()) { return engineStep(b, rule, ks, step) })
+}
+
+// engineStep returns the step of a matcher running a one-rule program
+// over the stream (one event a call, its derived events counted by a
+// subscriber), and what ends the run.
+func engineStep(b testing.TB, rule func(p *Builder), ks *keyStream, step time.Duration) (func(), func()) {
 	p := marketProgram(0)
 	rule(p)
-	g := mustBuild(b, p)
-	runWindowBench(b, ks, warm, func() (func(), func()) {
-		m := g.NewMatcher(Config{})
-		n := 0
-		if _, err := m.Subscribe(AllDerived, func(d *Derived) { n++ }); err != nil {
-			b.Fatal(err)
+	m := mustBuild(b, p).NewMatcher(Config{})
+	n := 0
+	if _, err := m.Subscribe(AllDerived, func(d *Derived) { n++ }); err != nil {
+		b.Fatal(err)
+	}
+	s := newWindowStream(ks, step)
+	return func() { m.Process(s.next()) }, func() {
+		runtime.KeepAlive(m)
+		sink += n
+	}
+}
+
+// runPaired measures the engine and its hand-written loop in one
+// process, in alternating chunks of events (each b.Loop iteration one
+// chunk of each, the order alternating), after warming both up: the
+// ratio of each pair of chunks is measured under the same conditions of
+// the machine, where separate runs on a shared one differ by up to 3x in
+// the loop's own time. It reports the median of the chunks' ratios
+// ("ratio"), and the ns/event of each side over the whole run.
+func runPaired(b *testing.B, ks *keyStream, warm int, engine, loop func() (func(), func())) {
+	estep, edone := engine()
+	lstep, ldone := loop()
+	for range max(warm, len(ks.seq)) {
+		estep()
+		lstep()
+	}
+	const chunk = 50000
+	var ratios []float64
+	var te, tl time.Duration
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		run := func(step func()) time.Duration {
+			t0 := time.Now()
+			pairedChunk(step, chunk)
+			return time.Since(t0)
 		}
-		s := newWindowStream(ks, step)
-		return func() { m.Process(s.next()) }, func() {
-			runtime.KeepAlive(m)
-			sink += n
+		var e, l time.Duration
+		if i%2 == 0 {
+			e, l = run(estep), run(lstep)
+		} else {
+			l, e = run(lstep), run(estep)
 		}
-	})
+		te, tl = te+e, tl+l
+		ratios = append(ratios, float64(e)/float64(l))
+	}
+	b.StopTimer()
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "ratio")
+	b.ReportMetric(float64(te.Nanoseconds())/float64(chunk*len(ratios)), "engine-ns/event")
+	b.ReportMetric(float64(tl.Nanoseconds())/float64(chunk*len(ratios)), "loop-ns/event")
+	edone()
+	ldone()
+}
+
+// pairedChunk runs n steps; a function of its own, as measureLoop.
+//
+//go:noinline
+func pairedChunk(step func(), n int) {
+	for range n {
+		step()
+	}
 }
 
 // heapInUse returns the live heap after a collection.
@@ -194,16 +249,19 @@ type vwapSlot struct {
 	n      int
 	seq0   uint64 // sequence number of the oldest entry
 	spv, s float64
+	sym    string // the key, owned
 }
 
 // expiry is an entry of a time baseline's expiry queue: every event of
 // every window in arrival order (all windows have one length, so that is
 // expiry order), to emit at the expiry instants with no arrival, as the
-// engine does.
+// engine does, with the key (in the queue, read in order, not in the
+// slot: the cheapest place for the loop).
 type expiry struct {
 	at  int64
 	st  *vwapSlot
 	seq uint64
+	sym string
 }
 
 // expiryQueue is a growable FIFO ring of expiries.
@@ -264,63 +322,90 @@ func BenchmarkWindowW2(b *testing.B) {
 				}, keysOf(c.keys, dist), c.step, warm)
 			})
 			b.Run(name+"/baseline", func(b *testing.B) {
-				// Per symbol: a ring of the window's (time, px*vol, vol) and
-				// two running sums; evict by count or by time, add, emit.
 				ks := keysOf(c.keys, dist)
-				byCount := c.window.Kind == WindowSlidingCount
-				count, d := c.window.Count, int64(c.window.Size)
 				runWindowBench(b, ks, warm, func() (func(), func()) {
-					state := map[string]*vwapSlot{}
-					var o vwapOut
-					n := 0
-					handler := func(o *vwapOut) { n++ }
-					s := newWindowStream(ks, c.step)
-					var q expiryQueue
-					evict := func(st *vwapSlot) {
-						e := &st.ring[st.head]
-						st.spv -= e.pv
-						st.s -= e.v
-						st.head = (st.head + 1) & (len(st.ring) - 1)
-						st.n--
-						st.seq0++
-					}
-					return func() {
-							ev := s.next()
-							sym, px, vol, t := ev.Fields[0].Str(), ev.Fields[1].Float(), float64(ev.Fields[2].Int()), ev.Fields[3].Time()
-							// Expiry instants before t, one emission each per
-							// key (those at t fold into an arrival at t).
-							for q.n > 0 && q.ring[q.head].at < t {
-								e := q.ring[q.head]
-								q.head = (q.head + 1) & (len(q.ring) - 1)
-								q.n--
-								if st := e.st; e.seq >= st.seq0 { // not evicted by an arrival yet
-									for st.n > 0 && st.ring[st.head].t+d <= e.at {
-										evict(st)
-									}
-									o.sym, o.v, o.time = "", st.spv/st.s, e.at
-									handler(&o)
-								}
-							}
-							st := state[sym]
-							if st == nil {
-								st = &vwapSlot{}
-								state[strings.Clone(sym)] = st
-							}
-							for st.n > 0 && (byCount && st.n == count || !byCount && st.ring[st.head].t+d <= t) {
-								evict(st)
-							}
-							st.push(vwapEntry{t, px * vol, vol})
-							if !byCount {
-								q.push(expiry{t + d, st, st.seq0 + uint64(st.n) - 1})
-							}
-							st.spv += px * vol
-							st.s += vol
-							o.sym, o.v, o.time = sym, st.spv/st.s, t
-							handler(&o)
-						}, func() {
-							sink += n + len(state)
-						}
+					return w2Loop(ks, c.window, c.step)
 				})
+			})
+		}
+	}
+}
+
+// w2Loop is W2's hand-written loop: per symbol a ring of the window's
+// (time, px*vol, vol) and two running sums; evict by count or by time,
+// add, emit. It returns the step and what ends the run.
+func w2Loop(ks *keyStream, window WindowSpec, step time.Duration) (func(), func()) {
+	byCount := window.Kind == WindowSlidingCount
+	count, d := window.Count, int64(window.Size)
+	state := map[string]*vwapSlot{}
+	var o vwapOut
+	n := 0
+	handler := func(o *vwapOut) { n++ }
+	s := newWindowStream(ks, step)
+	var q expiryQueue
+	evict := func(st *vwapSlot) {
+		e := &st.ring[st.head]
+		st.spv -= e.pv
+		st.s -= e.v
+		st.head = (st.head + 1) & (len(st.ring) - 1)
+		st.n--
+		st.seq0++
+	}
+	return func() {
+			ev := s.next()
+			sym, px, vol, t := ev.Fields[0].Str(), ev.Fields[1].Float(), float64(ev.Fields[2].Int()), ev.Fields[3].Time()
+			// Expiry instants before t, one emission each per key (those
+			// at t fold into an arrival at t).
+			for q.n > 0 && q.ring[q.head].at < t {
+				e := q.ring[q.head]
+				q.head = (q.head + 1) & (len(q.ring) - 1)
+				q.n--
+				if st := e.st; e.seq >= st.seq0 { // not evicted by an arrival yet
+					for st.n > 0 && st.ring[st.head].t+d <= e.at {
+						evict(st)
+					}
+					o.sym, o.v, o.time = e.sym, st.spv/st.s, e.at
+					handler(&o)
+				}
+			}
+			st := state[sym]
+			if st == nil {
+				st = &vwapSlot{sym: strings.Clone(sym)}
+				state[st.sym] = st
+			}
+			for st.n > 0 && (byCount && st.n == count || !byCount && st.ring[st.head].t+d <= t) {
+				evict(st)
+			}
+			st.push(vwapEntry{t, px * vol, vol})
+			if !byCount {
+				q.push(expiry{t + d, st, st.seq0 + uint64(st.n) - 1, st.sym})
+			}
+			st.spv += px * vol
+			st.s += vol
+			o.sym, o.v, o.time = sym, st.spv/st.s, t
+			handler(&o)
+		}, func() {
+			sink += n + len(state)
+		}
+}
+
+// BenchmarkWindowW2Paired runs W2's cases at 10K keys as runPaired does:
+// engine and loop in alternating chunks of one process, the ratio of each
+// pair reported (median). Run it with -benchtime=Nx: N pairs of chunks.
+func BenchmarkWindowW2Paired(b *testing.B) {
+	for _, window := range []WindowSpec{SlidingCount(10), Sliding(10 * time.Second)} {
+		for _, dist := range []string{"uniform", "zipf"} {
+			const keys = 10000
+			step := time.Second / keys
+			name := fmt.Sprintf("%s/keys=%d/%s", strings.ReplaceAll(window.String(), " ", "_"), keys, dist)
+			b.Run(name, func(b *testing.B) {
+				ks := keysOf(keys, dist)
+				runPaired(b, ks, 2*10*keys+keys, func() (func(), func()) {
+					return engineStep(b, func(p *Builder) {
+						p.Rule("vwap").From("Market").PartitionBy("sym").Window(window).
+							Emit("Vwap", Field{Name: "sym"}, Field{Name: "vwap", Expr: "sum(px * vol) / sum(vol)"})
+					}, ks, step)
+				}, func() (func(), func()) { return w2Loop(ks, window, step) })
 			})
 		}
 	}
