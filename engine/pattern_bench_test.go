@@ -130,6 +130,41 @@ func (h *w4HandBounded) process(e *event.Event) {
 	}
 }
 
+// BenchmarkPatternW4Paired runs W4 at 1M keys as runPaired does: the
+// engine and the hand-written loop in alternating chunks of one process,
+// over the same stream, the ratio of each pair reported (median). Run it
+// with -benchtime=Nx: N pairs of chunks.
+func BenchmarkPatternW4Paired(b *testing.B) {
+	for _, aPct := range []int{50, 1} {
+		s := w4Stream{keys: 1_000_000, aPct: aPct}
+		b.Run(fmt.Sprintf("keys=%d/A=%d%%", s.keys, aPct), func(b *testing.B) {
+			runPaired(b, max(3*s.keys, 1_000_000), func() (func(), func()) {
+				m := w4Graph(b).NewMatcher(Config{})
+				matches := 0
+				if _, err := m.Subscribe(AllDerived, func(*Derived) { matches++ }); err != nil {
+					b.Fatal(err)
+				}
+				e := &event.Event{Fields: make([]event.Value, 2)}
+				i := 0
+				return func() {
+					s.fill(i, e)
+					m.Process(e)
+					i++
+				}, func() { sink += matches }
+			}, func() (func(), func()) {
+				h := &w4Hand{last: map[int64]int64{}}
+				e := &event.Event{Fields: make([]event.Value, 2)}
+				i := 0
+				return func() {
+					s.fill(i, e)
+					h.process(e)
+					i++
+				}, func() { sink += h.matches }
+			})
+		})
+	}
+}
+
 // w4Timed runs the timed loop of a W4 benchmark, a function of its own so
 // that callgrind can count it alone (--toggle-collect='*w4Timed*'), without
 // the warm-up.
