@@ -51,6 +51,19 @@ type refRule struct {
 	every     time.Duration
 	spread    bool // var and stddev (not with sliding time windows: see refFields)
 	narrow    bool // only max(x) and count_distinct(s): results that often do not change
+	sums      bool // only count(), count(x), sum(x), avg(x), sum(g): windows in columns, direct emission
+}
+
+// subset returns the indexes in refFieldNames of the aggregates r emits,
+// or nil for all of them.
+func (r refRule) subset() []int {
+	switch {
+	case r.narrow:
+		return narrowFields
+	case r.sums:
+		return sumFields
+	}
+	return nil
 }
 
 func (r refRule) String() string {
@@ -70,11 +83,17 @@ func (r refRule) String() string {
 	if r.narrow {
 		s += " narrow"
 	}
+	if r.sums {
+		s += " sums"
+	}
 	return s
 }
 
 // narrowFields are the aggregates of narrow rules (indexes in refFieldNames).
 var narrowFields = []int{5, 11}
+
+// sumFields are the aggregates of sums rules (indexes in refFieldNames).
+var sumFields = []int{0, 1, 2, 3, 13}
 
 // fieldName names field j of a rule's results.
 func (r refRule) fieldName(j int) string {
@@ -82,8 +101,8 @@ func (r refRule) fieldName(j int) string {
 	switch {
 	case j < 0:
 		return r.partition[j+len(r.partition)]
-	case r.narrow:
-		return refFieldNames[narrowFields[j]]
+	case r.subset() != nil:
+		return refFieldNames[r.subset()[j]]
 	case j < len(refFieldNames):
 		return refFieldNames[j]
 	}
@@ -116,7 +135,7 @@ func (r refRule) build(lateness time.Duration) *Builder {
 	exprs := []string{"count()", "count(x)", "sum(x)", "avg(x)", "min(x)", "max(x)", "first(s)", "last(s)", "min(s)",
 		"max(s)", "max(at)", "count_distinct(s)", "percentile(x, 0.5)", "sum(g)", "min(g)"}
 	for i, e := range exprs {
-		if r.narrow && !slices.Contains(narrowFields, i) {
+		if sub := r.subset(); sub != nil && !slices.Contains(sub, i) {
 			continue
 		}
 		fields = append(fields, Field{Name: refFieldNames[i], Expr: e})
@@ -445,10 +464,10 @@ func refFields(r refRule, key refEv, win []refEv) []event.Value {
 		event.IntValue(int64(len(distinct))),
 		p50, sg, mg,
 	)
-	if r.narrow {
+	if sub := r.subset(); sub != nil {
 		nk := len(r.partition)
 		out := f[:nk:nk]
-		for _, i := range narrowFields {
+		for _, i := range sub {
 			out = append(out, f[nk+i])
 		}
 		return out
@@ -622,10 +641,63 @@ func compareKeyed(t *testing.T, what string, r refRule, got, want map[string][]r
 	}
 }
 
+// FuzzWindowReference is TestWindow_reference with the rule and the
+// stream drawn from the fuzzer's input: the window kind and size, the
+// partition, where, having, the output limit, the aggregates (all, narrow
+// or sums), the stream's seed and length.
+func FuzzWindowReference(f *testing.F) {
+	for _, c := range []struct {
+		seed          uint64
+		kind, size, x uint8
+		n             uint16
+	}{{1, 0, 10, 0, 250}, {2, 3, 15, 0x33, 300}, {3, 5, 4, 0x5a, 200}, {4, 3, 7, 0xc3, 120}, {5, 6, 8, 0x21, 250}, {6, 1, 20, 0x96, 180}} {
+		f.Add(c.seed, c.kind, c.size, c.x, c.n)
+	}
+	const lateness = 700 * time.Millisecond
+	f.Fuzz(func(t *testing.T, seed uint64, kind, size, x uint8, n uint16) {
+		d := time.Duration(1+int(size)%40) * 100 * time.Millisecond // 0.1s to 4s
+		c := 1 + int(size)%12
+		w := []WindowSpec{Tumbling(d), Hopping(d+time.Second, d), Hopping(d, d+300*time.Millisecond),
+			Sliding(d), CountWindow(c), SlidingCount(c), Session(d)}[int(kind)%7]
+		r := refRule{window: w, partition: [][]string{{"k"}, {"k", "g"}, nil, {"g"}}[x&3], where: x&4 != 0}
+		r.having = []string{"", "", "count() >= 2", "sum(x) > 3"}[x>>3&3]
+		switch x >> 5 & 3 {
+		case 1:
+			r.mode, r.every = OutputFirst, d+500*time.Millisecond
+		case 2:
+			r.mode, r.every = OutputLast, d
+		}
+		switch x >> 7 {
+		case 0:
+			r.sums = true
+		default:
+			r.narrow = r.having == ""
+			r.spread = !r.narrow && w.Kind != WindowSliding
+		}
+		evs := refStream(rand.New(rand.NewPCG(seed, 7)), 1+int(n)%400, lateness)
+		want := refRun(r, evs, lateness)
+		got, _, m := engineRun(t, r, evs, lateness, Config{})
+		compareKeyed(t, r.String(), r, got, want)
+		checkKeysFreed(t, r, m)
+	})
+}
+
+// checkKeysFreed checks that a matcher run to Close holds no key of a
+// window of time (count windows keep their keys' last events): each was
+// freed, once.
+func checkKeysFreed(t *testing.T, r refRule, m *Matcher) {
+	t.Helper()
+	if n := m.Stats().Keys; r.window.Kind != WindowSlidingCount && r.window.Kind != WindowCount && n != 0 {
+		t.Fatalf("%s: %d keys live after Close, want 0", r, n)
+	}
+}
+
 // TestWindow_reference runs every window kind, with and without having,
 // output limits, partition keys and where, over random streams (fixed
 // seeds) with disorder within the lateness and late events beyond it, and
-// compares every result of every key with the reference model.
+// compares every result of every key with the reference model. Rules of
+// count, sum and avg only (sums) run their windows in columns, and without
+// having emit directly.
 func TestWindow_reference(t *testing.T) {
 	const lateness = 700 * time.Millisecond
 	windows := []WindowSpec{
@@ -648,11 +720,11 @@ func TestWindow_reference(t *testing.T) {
 	for _, w := range windows {
 		for _, h := range havings {
 			for _, o := range outputs {
-				for rep := range 3 {
+				for rep := range 4 {
 					seed++
 					r := refRule{window: w, having: h, mode: o.mode, every: o.every,
 						partition: partitions[int(seed)%len(partitions)], where: seed%2 == 0,
-						spread: w.Kind != WindowSliding && rep != 2, narrow: rep == 2}
+						spread: w.Kind != WindowSliding && rep < 2, narrow: rep == 2, sums: rep == 3}
 					if r.narrow && h != "" {
 						continue
 					}
@@ -661,8 +733,9 @@ func TestWindow_reference(t *testing.T) {
 						rng := rand.New(rand.NewPCG(seed, 7))
 						evs := refStream(rng, 250, lateness)
 						want := refRun(r, evs, lateness)
-						got, late, _ := engineRun(t, r, evs, lateness, Config{})
+						got, late, m := engineRun(t, r, evs, lateness, Config{})
 						compareKeyed(t, name, r, got, want)
+						checkKeysFreed(t, r, m)
 						totalLate += late
 					})
 				}
