@@ -46,8 +46,9 @@ import (
 // key's deadline is its time (the key's oldest event), stale once an
 // arrival has expired that event or the key was freed; stale entries are
 // skipped. The key's deadline is read from its window (keyedOp.live), not
-// kept beside it: an event or an expiry visits the window anyway. The matcher timer stands for the earliest of the queue's and
-// the FIFOs' live entries, so it fires at the same instants as before.
+// kept beside it: an event or an expiry visits the window anyway. The
+// matcher timer stands for the earliest of the queue's and the FIFOs' live
+// entries, so it fires at the same instants as before.
 //
 // A derived event whose time is behind the current step (the expiry result
 // of a sliding window is stamped with its expiry instant but established
@@ -942,18 +943,14 @@ func (rt *keyedRuntime) rearm(m *Matcher) {
 	rt.syncAt(m, t, ok)
 }
 
-// due adds the key of wake-up e, popped from op's FIFO, to the batch, if
-// e is its deadline still: once for its key's events of one instant, but
-// for an expiring operator's (whose deadline is its window's: keyedOp.live),
-// which keyedFire skips when they come again.
+// due adds the key of wake-up e, popped from the FIFO of window ends of
+// op, to the batch, if e is its deadline still (once, for its key's
+// entries of one instant).
 func (rt *keyedRuntime) due(op *keyedOp, e keyExpiry) {
-	if !op.live(e) {
-		return
+	if st := &op.state[e.id]; st.due == e.when {
+		st.due = noDeadline
+		rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id}) // (birth: see keyedFire)
 	}
-	if !op.expiring {
-		op.state[e.id].due = noDeadline
-	}
-	rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id}) // (birth: see keyedFire)
 }
 
 // keyedFire advances every key due at or before now, in rule order, then
@@ -983,7 +980,7 @@ func (m *Matcher) keyedFire(now int64) {
 		for op.exp.n > 0 && op.exp.front().when <= now { // (an expiring op's)
 			e := op.exp.front()
 			op.exp.pop()
-			if op.live(e) { // (no mark: see below)
+			if op.live(e) { // (no mark, as due makes: see below)
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id})
 			}
 		}
