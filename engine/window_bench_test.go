@@ -316,10 +316,7 @@ func BenchmarkWindowW2(b *testing.B) {
 			warm := 2*perKey*c.keys + c.keys
 			name := fmt.Sprintf("%s/keys=%d/%s", strings.ReplaceAll(c.window.String(), " ", "_"), c.keys, dist)
 			b.Run(name+"/engine", func(b *testing.B) {
-				benchEngine(b, func(p *Builder) {
-					p.Rule("vwap").From("Market").PartitionBy("sym").Window(c.window).
-						Emit("Vwap", Field{Name: "sym"}, Field{Name: "vwap", Expr: "sum(px * vol) / sum(vol)"})
-				}, keysOf(c.keys, dist), c.step, warm)
+				benchEngine(b, w2Rule(c.window), keysOf(c.keys, dist), c.step, warm)
 			})
 			b.Run(name+"/baseline", func(b *testing.B) {
 				ks := keysOf(c.keys, dist)
@@ -328,6 +325,14 @@ func BenchmarkWindowW2(b *testing.B) {
 				})
 			})
 		}
+	}
+}
+
+// w2Rule is W2's rule over window: VWAP per symbol.
+func w2Rule(window WindowSpec) func(p *Builder) {
+	return func(p *Builder) {
+		p.Rule("vwap").From("Market").PartitionBy("sym").Window(window).
+			Emit("Vwap", Field{Name: "sym"}, Field{Name: "vwap", Expr: "sum(px * vol) / sum(vol)"})
 	}
 }
 
@@ -401,10 +406,7 @@ func BenchmarkWindowW2Paired(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				ks := keysOf(keys, dist)
 				runPaired(b, max(2*10*keys+keys, len(ks.seq)), func() (func(), func()) {
-					return engineStep(b, func(p *Builder) {
-						p.Rule("vwap").From("Market").PartitionBy("sym").Window(window).
-							Emit("Vwap", Field{Name: "sym"}, Field{Name: "vwap", Expr: "sum(px * vol) / sum(vol)"})
-					}, ks, step)
+					return engineStep(b, w2Rule(window), ks, step)
 				}, func() (func(), func()) { return w2Loop(ks, window, step) })
 			})
 		}
