@@ -10,6 +10,7 @@ import (
 
 	"github.com/cepengine/cep/engine/eval"
 	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/internal/prefetch"
 	"github.com/cepengine/cep/window"
 )
 
@@ -980,6 +981,7 @@ func (m *Matcher) keyedFire(now int64) {
 		for op.exp.n > 0 && op.exp.front().when <= now { // (an expiring op's)
 			e := op.exp.front()
 			op.exp.pop()
+			op.prefetchAhead()
 			if op.live(e) { // (no mark, as due makes: see below)
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id})
 			}
@@ -1037,6 +1039,36 @@ func (m *Matcher) keyedFire(now int64) {
 	}
 	rt.firing = false
 	rt.rearm(m)
+}
+
+// Prefetch distances of an expiring op's FIFO, in entries: the record
+// and key of the entry pfFar ahead, the window of the entry pfNear ahead
+// (whose record was fetched pfFar-pfNear expiries before). An expiry takes
+// from about 0.3 µs (a burst of keys at one instant) to an event's time:
+// two expiries cover a miss to memory. W2 sliding 10s at 10K keys: 1.6x
+// the hand loop, from 2.3x, at any distance from (2, 1) to (16, 8).
+const pfFar, pfNear = 4, 2
+
+// prefetchAhead hints the keys of an expiring op's next expiries into the
+// caches, in two steps (see Slidings.PrefetchWindow), so that their
+// misses overlap the expiries before them, where each would wait for its
+// own: the expiries are known in advance, in order, where arrivals are
+// not.
+func (op *keyedOp) prefetchAhead() {
+	q := &op.exp
+	if op.sl == nil {
+		return
+	}
+	if q.n > pfFar {
+		id := q.at(pfFar).id
+		op.sl.PrefetchRecord(int(id))
+		if i := int(id) * op.keys.width; i < len(op.keys.vals) {
+			prefetch.Line(unsafe.Pointer(&op.keys.vals[i]))
+		}
+	}
+	if q.n > pfNear {
+		op.sl.PrefetchWindow(int(q.at(pfNear).id))
+	}
 }
 
 // advanceDirect advances key k of a sliding window's columns to now, each

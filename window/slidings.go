@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/cepengine/cep/internal/prefetch"
 )
 
 // Slidings holds the time-based sliding windows of length d of many keys,
@@ -273,6 +275,32 @@ func (w *Slidings[V]) NextDeadline(k int) (int64, bool) {
 		return 0, false
 	}
 	return w.frontTs(r) + w.d + 1, true
+}
+
+// PrefetchRecord hints that key k's window will be visited soon: the first
+// of two steps (its record says where its buffer is; see PrefetchWindow),
+// for a caller that knows which keys come next (an expiry queue).
+func (w *Slidings[V]) PrefetchRecord(k int) {
+	if uint(k) < uint(len(w.recs)) {
+		prefetch.Line(unsafe.Pointer(&w.recs[k]))
+	}
+}
+
+// PrefetchWindow hints that key k's window will be visited soon: the lines
+// of its buffer an expiry reads (the sums, results and flags; the oldest
+// event). It reads k's record, which PrefetchRecord fetched a step before.
+func (w *Slidings[V]) PrefetchWindow(k int) {
+	if uint(k) >= uint(len(w.recs)) {
+		return
+	}
+	r := &w.recs[k]
+	if r.buf == nil {
+		return
+	}
+	p := unsafe.Pointer(unsafe.SliceData(r.buf))
+	prefetch.Line(p)
+	prefetch.Line(unsafe.Add(p, 8*(w.ring-1)))
+	prefetch.Line(unsafe.Add(p, 8*(w.ring+int(r.head)*w.entry)))
 }
 
 // Empty reports whether key k's window holds no events.
