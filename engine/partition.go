@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/cepengine/cep/engine/event"
+	"github.com/cepengine/cep/internal/prefetch"
 )
 
 // keyTable maps partition keys (a tuple of values) to dense ids, for the
@@ -458,6 +459,23 @@ func (t *keyTable[S]) insert(vals []event.Value, h uint64) int32 {
 
 // dormant reports whether key id is retired (and may be revived).
 func (t *keyTable[S]) dormant(id int32) bool { return t.meta[id].status == keyDormant }
+
+// prefetchRecord hints key id's record into the caches (see
+// internal/prefetch): its state, hash and status.
+func (t *keyTable[S]) prefetchRecord(id int32) {
+	if uint(id) < uint(len(t.meta)) {
+		prefetch.Line(unsafe.Pointer(&t.meta[id]))
+	}
+}
+
+// prefetchSlot hints the home slot of key id into the caches: where a
+// deletion of the key begins to look. It reads the key's record (fetched
+// by prefetchRecord a step before).
+func (t *keyTable[S]) prefetchSlot(id int32) {
+	if uint(id) < uint(len(t.meta)) {
+		prefetch.Line(unsafe.Pointer(&t.slots[t.meta[id].hash>>t.shift]))
+	}
+}
 
 // revive makes a dormant key live again.
 func (t *keyTable[S]) revive(id int32) {

@@ -522,6 +522,7 @@ func (m *Matcher) patternFire(now int64) {
 		for op.exp.n > 0 && op.exp.front().when <= now {
 			e := op.exp.front()
 			op.exp.pop()
+			op.prefetchAhead()
 			if op.dueAt(e.id, e.when) {
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id, birth: op.keys.state(e.id).birth})
 			}
@@ -551,6 +552,21 @@ func (m *Matcher) patternFire(now int64) {
 	}
 	rt.firing = false
 	rt.rearm(m)
+}
+
+// prefetchAhead hints the keys of the op's next expiries into the caches,
+// as keyedOp.prefetchAhead does: the record (state and hash) of the entry
+// pfFar ahead, and the slot of the entry pfNear ahead (where its deletion,
+// the common end of an expired key, looks; found from the record's hash,
+// fetched before).
+func (op *patternOp) prefetchAhead() {
+	q := &op.exp
+	if q.n > pfFar {
+		op.keys.prefetchRecord(q.at(pfFar).id)
+	}
+	if q.n > pfNear {
+		op.keys.prefetchSlot(q.at(pfNear).id)
+	}
 }
 
 // rearm keeps the matcher timer at the earliest live entry of the deadline
