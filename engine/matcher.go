@@ -678,6 +678,14 @@ func (m *Matcher) drain() {
 // fireUpTo fires the timers due at or before t.
 func (m *Matcher) fireUpTo(t int64) {
 	for m.timerDue(t) {
+		if kd := &m.keyed.keyDeadlines; kd.mtSet && !m.timers.has && !m.patterns.mtSet {
+			// The keyed lane's timer alone, due (dueAt is its time): the
+			// common fire of window rules, without nextTimer's choice.
+			kd.mtSet = false
+			m.redue()
+			m.fire(firedTimer{when: kd.mtWhen, node: kd.node})
+			continue
+		}
 		tt, lane, ok := m.nextTimer()
 		if !ok || tt > t { // (dueAt is MaxInt64 with no timer: t may be too)
 			return

@@ -47,6 +47,10 @@ type directField struct {
 	op    byte
 	x, y  directOperand
 	float bool // an int result is converted to a float (the program's type, or the declared field's)
+	// aggs: x and y are both aggregates read as floats or ints (the
+	// commonest: sum(px * vol) / sum(vol)); mask has their bits in ok.
+	aggs bool
+	mask uint64
 }
 
 type directKind uint8
@@ -126,6 +130,10 @@ func newDirectPlan(plan *keyedPlan) *directPlan {
 				return nil
 			}
 			f.kind, f.op = directFloat, op
+			plain := func(o directOperand) bool { return o.kind == readFloat || o.kind == readInt }
+			if f.aggs = plain(f.x) && plain(f.y); f.aggs {
+				f.mask = 1<<f.x.agg | 1<<f.y.agg
+			}
 		}
 		out.fields = append(out.fields, f)
 	}
@@ -170,6 +178,20 @@ func (o *directOperand) read(n int64, num []float64, ok uint64) event.Value {
 
 // value computes the field from the results.
 func (f *directField) value(n int64, num []float64, ok uint64) event.Value {
+	if f.aggs {
+		// Two aggregates (operand.value's two cases, inline).
+		if ok&f.mask != f.mask {
+			return event.Nil
+		}
+		x, y := num[f.x.agg], num[f.y.agg]
+		if f.x.kind == readInt {
+			x = float64(int64(x))
+		}
+		if f.y.kind == readInt {
+			y = float64(int64(y))
+		}
+		return event.FloatValue(arith(f.op, x, y))
+	}
 	if f.kind == directRead {
 		v := f.x.read(n, num, ok)
 		if f.float && v.Kind() == event.KindInt {
@@ -179,23 +201,32 @@ func (f *directField) value(n int64, num []float64, ok uint64) event.Value {
 	}
 	x, xok := f.x.value(n, num, ok)
 	y, yok := f.y.value(n, num, ok)
-	switch {
-	case !xok || !yok:
+	if !xok || !yok {
 		return event.Nil
-	case f.op == '/':
-		return event.FloatValue(x / y)
-	case f.op == '*':
-		return event.FloatValue(x * y)
-	case f.op == '+':
-		return event.FloatValue(x + y)
 	}
-	return event.FloatValue(x - y)
+	return event.FloatValue(arith(f.op, x, y))
+}
+
+// arith is x op y (op one of + - * /).
+func arith(op byte, x, y float64) float64 {
+	switch op {
+	case '/':
+		return x / y
+	case '*':
+		return x * y
+	case '+':
+		return x + y
+	}
+	return x - y
 }
 
 // emitDirect is Emit for a rule with direct fields, given the results.
 func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
 	m, p, dp := op.m, op.p, op.p.direct
-	d := m.derived(op.rule.ID, !op.spare)
+	d := op.spareD
+	if d == nil {
+		d = m.derived(op.rule.ID, !op.spare)
+	}
 	fields := d.Event.Fields[:dp.n]
 	kt := &op.keys
 	if dp.key1 >= 0 && !kt.scalars && int(op.cur) < len(kt.vals) {

@@ -184,7 +184,8 @@ type keyedOp struct {
 	// rule reading it), in the rule's spare derived event, as a filter
 	// rule's does: nothing to recycle.
 	spare   bool
-	emitTyp int32 // the type of the rule's derived events (its emit node's)
+	spareD  *Derived // the spare derived event (Matcher.derived's), when spare
+	emitTyp int32    // the type of the rule's derived events (its emit node's)
 
 	// A sliding time window without output rate limit: its keys'
 	// deadlines are in exp, an entry per event in the windows (see the top
@@ -201,6 +202,10 @@ type keyedOp struct {
 	// per event of the last gap.
 	fifo bool
 	exp  expiryFIFO // sliding: an entry per event
+	// frontLive: exp's front entry is live, as nextExpiry found it, and
+	// its key's window has not changed since (an arrival of the front
+	// key clears it): the fire that pops it spares the second look.
+	frontLive bool
 	ends runFIFO    // tumbling, hopping: an entry per window, in runs of one end
 
 	kv  []event.Value // key values of the current event
@@ -302,6 +307,9 @@ func (rt *keyedRuntime) init(m *Matcher) {
 	for _, p := range g.keyed {
 		op := &keyedOp{p: p, m: m, rule: &g.rules[p.rule]}
 		op.spare = p.mode == 0 && !m.exec[p.emit].queue
+		if op.spare {
+			op.spareD = m.derived(p.rule, false)
+		}
 		op.emitTyp = m.exec[p.emit].typ
 		op.expiring = p.window.Kind == WindowSliding && p.mode == 0
 		switch p.window.Kind {
@@ -426,8 +434,11 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		// keep, and the key is not empty. Only a key at the FIFO's front
 		// may have moved the matcher timer (its entry there now stale, or
 		// the first).
-		if !m.keyed.firing && op.exp.front().id == id {
-			m.keyed.rearm(m)
+		if op.exp.front().id == id {
+			op.frontLive = false
+			if !m.keyed.firing {
+				m.keyed.rearm(m)
+			}
 		}
 		return
 	}
@@ -841,6 +852,7 @@ func (op *keyedOp) live(e keyExpiry) bool {
 // free drops key id: its deadline, its window (reset, kept for reuse), its
 // output state and its entry in the key table.
 func (op *keyedOp) free(id int32) {
+	op.frontLive = false // (the key may be exp's front)
 	op.m.keyed.schedule(op.m, op, id, noDeadline)
 	switch {
 	case op.cols != nil:
@@ -872,7 +884,8 @@ func (op *keyedOp) nextExpiry() (int64, bool) {
 	}
 	for op.exp.n > 0 {
 		e := op.exp.front()
-		if op.live(e) {
+		if op.frontLive || op.live(e) {
+			op.frontLive = op.expiring // (whose keys' deadlines are their windows')
 			return e.when, true
 		}
 		op.exp.pop()
@@ -980,9 +993,11 @@ func (m *Matcher) keyedFire(now int64) {
 		}
 		for op.exp.n > 0 && op.exp.front().when <= now { // (an expiring op's)
 			e := op.exp.front()
+			live := op.frontLive || op.live(e)
 			op.exp.pop()
+			op.frontLive = false
 			op.prefetchAhead()
-			if op.live(e) { // (no mark, as due makes: see below)
+			if live { // (no mark, as due makes: see below)
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id})
 			}
 		}

@@ -30,6 +30,8 @@ type Slidings[V any] struct {
 	nSpec int // aggregates: a result word each
 	entry int // words an event: its time, then its Num columns
 	ring  int // offset of the ring in a buffer
+	res   int // offset of the results in a buffer (the flags word follows them)
+	prog  []agg
 	now   int64
 	recs  []slideRec
 	view  Acc[V]      // the Acc a Result reads: a key's count, its sums in place
@@ -44,6 +46,11 @@ type slideRec struct {
 	buf     []uint64
 	head, n int32
 	c       int32 // the ring's capacity in events (a division of len(buf) otherwise, on every event)
+	// front is the time of the oldest event, when n > 0: a copy, so that
+	// an event's check for what leaves, and the engine's for a key's
+	// deadline, read the record alone, not the ring's oldest slot (a line
+	// of its own, a cache miss an event at 10K keys and more).
+	front int64
 }
 
 // validBit flags, in a key's flags word, that it emitted a result.
@@ -64,6 +71,7 @@ func NewSlidings[V any](aggs *Aggs[V], d int64) (*Slidings[V], error) {
 	nSpec := len(aggs.specs)
 	w := &Slidings[V]{aggs: aggs, d: d, nSpec: nSpec, entry: 1 + aggs.wNum,
 		ring: aggs.nScalar*scalarWords + nSpec + 1, now: math.MinInt64}
+	w.res, w.prog = aggs.nScalar*scalarWords, aggs.prog
 	w.view.init(aggs, false)
 	return w, nil
 }
@@ -84,9 +92,7 @@ func (w *Slidings[V]) sums(buf []uint64) []scalar {
 }
 
 // frontTs is the time of r's oldest event (r.n > 0).
-func (w *Slidings[V]) frontTs(r *slideRec) int64 {
-	return int64(r.buf[w.ring+int(r.head)*w.entry])
-}
+func (w *Slidings[V]) frontTs(r *slideRec) int64 { return r.front }
 
 // Insert adds an event of key k at ts (see Sliding.Insert): it emits k's
 // expiry instants before ts, then expires what leaves at ts, adds the
@@ -148,6 +154,9 @@ func (w *Slidings[V]) insert(k int, ts int64, num []float64, sink Sink[V]) (*sli
 	slot[0] = uint64(ts)
 	for j, x := range num[:w.entry-1] {
 		slot[1+j] = math.Float64bits(x)
+	}
+	if r.n == 0 {
+		r.front = ts
 	}
 	r.n++
 	sc := w.sums(r.buf)
@@ -223,6 +232,9 @@ func (w *Slidings[V]) expire(r *slideRec, at int64) {
 		if r.head++; r.head == c {
 			r.head = 0
 		}
+		if r.n > 0 {
+			r.front = int64(r.buf[w.ring+int(r.head)*w.entry])
+		}
 	}
 }
 
@@ -239,13 +251,15 @@ func (w *Slidings[V]) emit(r *slideRec, t int64, sink Sink[V]) {
 // results computes the results of r, in place in its buffer, and compares
 // them with the last emitted ones (as snapshot.updateSums).
 func (w *Slidings[V]) results(r *slideRec) (n int64, num []float64, ok uint64, changed bool) {
-	o := w.aggs.nScalar * scalarWords
-	flags := r.buf[o+w.nSpec]
-	// The results are float64 bits in the buffer: num views them in place.
-	num = unsafe.Slice((*float64)(unsafe.Pointer(&r.buf[o])), w.nSpec)
+	// The sums, results and flags are the buffer's first words (ring
+	// words follow): views in place, from one check of the length.
+	head := r.buf[:w.ring]
+	base := unsafe.Pointer(unsafe.SliceData(head))
+	num = unsafe.Slice((*float64)(unsafe.Add(base, 8*w.res)), w.nSpec)
+	flags := (*uint64)(unsafe.Add(base, 8*(w.res+w.nSpec)))
 	n = int64(r.n)
-	ok, changed = sumResults(w.aggs.prog, n, w.sums(r.buf), num, flags, flags&validBit != 0)
-	r.buf[o+w.nSpec] = ok | validBit
+	ok, changed = sumResults(w.prog, n, unsafe.Slice((*scalar)(base), w.aggs.nScalar), num, *flags, *flags&validBit != 0)
+	*flags = ok | validBit
 	return n, num, ok, changed
 }
 
@@ -288,7 +302,8 @@ func (w *Slidings[V]) PrefetchRecord(k int) {
 
 // PrefetchWindow hints that key k's window will be visited soon: the lines
 // of its buffer an expiry reads (the sums, results and flags; the oldest
-// event). It reads k's record, which PrefetchRecord fetched a step before.
+// event, and the next, whose time becomes the front). It reads k's record,
+// which PrefetchRecord fetched a step before.
 func (w *Slidings[V]) PrefetchWindow(k int) {
 	if uint(k) >= uint(len(w.recs)) {
 		return
@@ -298,9 +313,7 @@ func (w *Slidings[V]) PrefetchWindow(k int) {
 		return
 	}
 	p := unsafe.Pointer(unsafe.SliceData(r.buf))
-	prefetch.Line(p)
-	prefetch.Line(unsafe.Add(p, 8*(w.ring-1)))
-	prefetch.Line(unsafe.Add(p, 8*(w.ring+int(r.head)*w.entry)))
+	prefetch.Line3(p, unsafe.Add(p, 8*(w.ring-1)), unsafe.Add(p, 8*(w.ring+int(r.head)*w.entry)))
 }
 
 // Empty reports whether key k's window holds no events.

@@ -9,3 +9,8 @@ import "unsafe"
 //
 //go:noescape
 func Line(p unsafe.Pointer)
+
+// Line3 is Line of p, q and r, in one call.
+//
+//go:noescape
+func Line3(p, q, r unsafe.Pointer)

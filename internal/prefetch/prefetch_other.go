@@ -6,3 +6,6 @@ import "unsafe"
 
 // Line does nothing on this architecture.
 func Line(p unsafe.Pointer) {}
+
+// Line3 does nothing on this architecture.
+func Line3(p, q, r unsafe.Pointer) {}

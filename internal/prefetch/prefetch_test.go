@@ -11,4 +11,5 @@ func TestLine(t *testing.T) {
 	Line(nil)
 	Line(unsafe.Pointer(&b[0]))
 	Line(unsafe.Add(unsafe.Pointer(&b[0]), 1<<40))
+	Line3(nil, unsafe.Pointer(&b[7]), unsafe.Add(unsafe.Pointer(&b[0]), 64))
 }
