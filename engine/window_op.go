@@ -206,7 +206,7 @@ type keyedOp struct {
 	// its key's window has not changed since (an arrival of the front
 	// key clears it): the fire that pops it spares the second look.
 	frontLive bool
-	ends runFIFO    // tumbling, hopping: an entry per window, in runs of one end
+	ends      runFIFO // tumbling, hopping: an entry per window, in runs of one end
 
 	kv  []event.Value // key values of the current event
 	av  []event.Value // aggregate arguments of the current event
