@@ -678,9 +678,14 @@ func (m *Matcher) drain() {
 // fireUpTo fires the timers due at or before t.
 func (m *Matcher) fireUpTo(t int64) {
 	for m.timerDue(t) {
-		if kd := &m.keyed.keyDeadlines; kd.mtSet && !m.timers.has && !m.patterns.mtSet {
-			// The keyed lane's timer alone, due (dueAt is its time): the
-			// common fire of window rules, without nextTimer's choice.
+		// The timer of the keyed or the patterns lane alone, due (dueAt is
+		// its time): the common fire of window or pattern rules, without
+		// nextTimer's choice.
+		if !m.timers.has && m.keyed.mtSet != m.patterns.mtSet {
+			kd := &m.keyed.keyDeadlines
+			if !kd.mtSet {
+				kd = &m.patterns.keyDeadlines
+			}
 			kd.mtSet = false
 			m.redue()
 			m.fire(firedTimer{when: kd.mtWhen, node: kd.node})

@@ -109,6 +109,24 @@ func TestKeyTable_identity(t *testing.T) {
 	}
 }
 
+// TestKeyTable_prefetch: the prefetch hints take any id, live, freed or
+// out of range, and change nothing.
+func TestKeyTable_prefetch(t *testing.T) {
+	var tb keyTable[struct{}]
+	tb.init(1)
+	vals := []event.Value{event.IntValue(7)}
+	id := tb.insert(vals, tb.hash(vals))
+	gone := []event.Value{event.IntValue(8)}
+	tb.delete(tb.insert(gone, tb.hash(gone)))
+	for _, i := range []int32{-1, id, id + 1, 1 << 30} {
+		tb.prefetchRecord(i)
+		tb.prefetchSlot(i)
+	}
+	if tb.find(vals, tb.hash(vals)) != id || tb.find(gone, tb.hash(gone)) >= 0 || tb.Len() != 1 {
+		t.Error("the hints changed the table")
+	}
+}
+
 // TestKeyTable_allocs: looking up an existing key allocates nothing, and
 // neither does reviving a retired one.
 func TestKeyTable_allocs(t *testing.T) {

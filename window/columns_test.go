@@ -468,3 +468,24 @@ func TestWindow_noResidue(t *testing.T) {
 		}
 	}
 }
+
+// TestSlidings_prefetch: the prefetch hints take any key, with or without
+// a buffer, in range or not, and change nothing.
+func TestSlidings_prefetch(t *testing.T) {
+	a, _ := testAggs([]AggSpec{{Op: OpSum, Arg: 0}}, nil)
+	w, err := NewSlidings(a, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Grow(3)
+	if err := w.Insert(1, 5, Row[int]{Num: []float64{2}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{-1, 0, 1, 2, 3, 1 << 40} {
+		w.PrefetchRecord(k)
+		w.PrefetchWindow(k)
+	}
+	if at, ok := w.NextDeadline(1); !ok || at != 16 || !w.Empty(0) || !w.Empty(2) {
+		t.Errorf("after the hints: key 1 due %d %v, keys 0 and 2 empty %v %v; want 16 true, true true", at, ok, w.Empty(0), w.Empty(2))
+	}
+}
