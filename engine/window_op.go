@@ -113,6 +113,9 @@ const noDeadline = math.MinInt64
 type keyedRuntime struct {
 	ops    []*keyedOp // per keyedPlan.index
 	expOps []*keyedOp // the ops with an expiry FIFO, in rule order
+	// solo: expOps' one op, a sliding window of direct sums in columns
+	// (keyedFire's short path); nil when there are others, or none.
+	solo *keyedOp
 	keyDeadlines
 }
 
@@ -319,6 +322,7 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		if op.expiring || op.fifo {
 			rt.expOps = append(rt.expOps, op)
 		}
+
 		if p.window.Kind != 0 && p.aggs.SumsOnly() && !noColumns {
 			switch p.window.Kind {
 			case WindowTumbling:
@@ -346,7 +350,13 @@ func (rt *keyedRuntime) init(m *Matcher) {
 		if op.direct = p.direct != nil && !noDirect; op.direct {
 			op.sums = make([]float64, p.aggs.Len())
 		}
+		if op.direct && op.expiring && op.sl != nil {
+			rt.solo = op
+		}
 		rt.ops = append(rt.ops, op)
+	}
+	if len(rt.expOps) != 1 || rt.expOps[0] != rt.solo {
+		rt.solo = nil
 	}
 }
 
@@ -770,7 +780,9 @@ func (m *Matcher) emitSpare(op *keyedOp, d *Derived, t int64) {
 	m.seq++
 	d.Event.Time, d.Event.Seq = t, m.seq
 	m.stats.Derived++
-	if subs := m.subs.derived[op.emitTyp]; len(subs) > 0 {
+	if h := m.subs.lone[op.emitTyp]; h != nil {
+		h(d) // (deliver's loop for the commonest: one handler, no filter)
+	} else if subs := m.subs.derived[op.emitTyp]; len(subs) > 0 {
 		m.deliver(subs, d)
 	}
 }
@@ -973,6 +985,28 @@ func (m *Matcher) keyedFire(now int64) {
 	rt := &m.keyed
 	rt.mtSet = false
 	rt.firing = true
+	if op := rt.solo; op != nil && (!rt.q.has || rt.q.next > now) && op.exp.n > 0 {
+		// The commonest fire: the one expiring op of direct sums, no
+		// deadline due in the queue, one entry due in its FIFO (the next
+		// is later): its key, if the entry is live, runs at once, as the
+		// batch of one below would run it.
+		if e := op.exp.front(); e.when <= now && (op.exp.n == 1 || op.exp.at(1).when > now) {
+			live := op.frontLive || op.live(e)
+			op.exp.pop()
+			op.frontLive = false
+			op.prefetchAhead()
+			if live {
+				op.cur = e.id
+				op.advanceDirect(int(e.id), now)
+				if op.sl.Empty(int(e.id)) {
+					op.free(e.id)
+				}
+			}
+			rt.firing = false
+			rt.rearm(m)
+			return
+		}
+	}
 	rt.batch = rt.batch[:0]
 	for {
 		t, ok := rt.q.peek()

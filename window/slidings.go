@@ -10,10 +10,10 @@ import (
 
 // Slidings holds the time-based sliding windows of length d of many keys,
 // when every aggregate is count, sum or avg (Aggs.SumsOnly): a key is a
-// 32-byte record in a slice (its ring's head and length, and one buffer)
-// whose buffer holds its running sums, its last emitted results (for
-// Result.Changed) and a ring of its events (each its time and its Num
-// columns), grown by doubling. A Sliding per key costs an object of about
+// 48-byte record in a slice (its ring's head and length, its oldest
+// event's time, and one buffer) whose buffer holds its running sums, its
+// last emitted results (for Result.Changed) and a ring of its events (each
+// its time and its Num columns), grown by doubling. A Sliding per key costs an object of about
 // 300 bytes and five more allocations (sums, times, columns, snapshot,
 // results); here one, and an event touches the record, the head of the
 // buffer and one or two ring slots.
