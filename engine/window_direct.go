@@ -229,7 +229,9 @@ func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
 	}
 	fields := d.Event.Fields[:dp.n]
 	kt := &op.keys
-	if dp.key1 >= 0 && !kt.scalars && int(op.cur) < len(kt.vals) {
+	if k := op.evKey; k != nil && dp.key1 >= 0 {
+		fields[dp.key1] = *k // (an arrival's: see eventKey)
+	} else if dp.key1 >= 0 && !kt.scalars && int(op.cur) < len(kt.vals) {
 		// The key of one value, stored (no lone scalar: see keyTable.key).
 		fields[dp.key1] = kt.vals[op.cur]
 	} else if len(dp.keys) > 0 {

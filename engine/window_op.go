@@ -187,8 +187,9 @@ type keyedOp struct {
 	// rule reading it), in the rule's spare derived event, as a filter
 	// rule's does: nothing to recycle.
 	spare   bool
-	spareD  *Derived // the spare derived event (Matcher.derived's), when spare
-	emitTyp int32    // the type of the rule's derived events (its emit node's)
+	spareD  *Derived     // the spare derived event (Matcher.derived's), when spare
+	evKey   *event.Value // for emitDirect: the event's key value (eventKey), or nil
+	emitTyp int32        // the type of the rule's derived events (its emit node's)
 
 	// A sliding time window without output rate limit: its keys'
 	// deadlines are in exp, an entry per event in the windows (see the top
@@ -415,14 +416,18 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		// The event's result straight to emitDirect, not through Emit.
 		n, num, ok, changed, e := op.sl.InsertSums(int(id), ts, op.row.Num, op)
 		if err = e; e == nil && changed {
+			op.evKey = op.eventKey(ev)
 			op.emitDirect(n, num, ok, ts)
+			op.evKey = nil
 		}
 	case op.sl != nil:
 		err = op.sl.Insert(int(id), ts, op.row, op)
 	case op.cs != nil && op.direct:
 		n, ok, e := op.cs.InsertSums(int(id), ts, op.row.Num, op.sums)
 		if err = e; e == nil {
+			op.evKey = op.eventKey(ev)
 			op.emitDirect(n, op.sums, ok, ts)
+			op.evKey = nil
 		}
 	case op.cs != nil:
 		err = op.cs.Insert(int(id), ts, op.row, op)
@@ -467,6 +472,21 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		}
 	}
 	op.settle(id)
+}
+
+// eventKey returns the event's own value of its key for emitDirect, where
+// it equals the stored one bit for bit: a key that is one string field
+// (equal bytes; a float's -0 or NaN would differ), of a rule whose result
+// goes straight to the handlers (spare: valid while they run, as the
+// event is). The stored key is a cache line more an arrival (the event's
+// is in hand); nil otherwise.
+func (op *keyedOp) eventKey(ev *event.Event) *event.Value {
+	if j := op.p.oneKey; j >= 0 && op.spare {
+		if v := &ev.Fields[j]; v.Kind() == event.KindString {
+			return v
+		}
+	}
+	return nil
 }
 
 // fillRow evaluates the aggregate arguments of ev into op.row.
