@@ -9,8 +9,8 @@ import (
 const module = "github.com/cepengine/cep"
 
 // TestImports_direction checks every package's dependencies with go list:
-// window sees only the standard library and roaring; engine never sees lang,
-// participle or cmd; lang never sees cmd.
+// window sees only the standard library, roaring and internal/prefetch (a
+// leaf); engine never sees lang, participle or cmd; lang never sees cmd.
 func TestImports_direction(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go tool not on PATH")
@@ -25,6 +25,7 @@ func TestImports_direction(t *testing.T) {
 		onlyStd   bool // plus roaring and its own deps
 	}{
 		{pkgPrefix: module + "/window", onlyStd: true},
+		{pkgPrefix: module + "/internal/prefetch", onlyStd: true},
 		{pkgPrefix: module + "/engine", forbidden: []string{module + "/lang", module + "/cmd", "github.com/alecthomas/participle"}},
 		{pkgPrefix: module + "/lang", forbidden: []string{module + "/cmd"}},
 	}
@@ -46,12 +47,14 @@ func TestImports_direction(t *testing.T) {
 					}
 				}
 			}
-			// window's own imports: the standard library, roaring and
-			// itself (roaring's dependencies are roaring's business).
+			// window's own imports: the standard library, roaring,
+			// internal/prefetch and itself (roaring's dependencies are
+			// roaring's business).
 			for _, d := range imports {
 				if r.onlyStd && strings.Contains(strings.Split(d, "/")[0], ".") &&
-					!strings.HasPrefix(d, "github.com/RoaringBitmap/") && !strings.HasPrefix(d, module+"/window") {
-					t.Errorf("%s imports %s; window may import only the standard library and roaring", pkg, d)
+					!strings.HasPrefix(d, "github.com/RoaringBitmap/") && !strings.HasPrefix(d, module+"/window") &&
+					d != module+"/internal/prefetch" {
+					t.Errorf("%s imports %s; window may import only the standard library, roaring and internal/prefetch", pkg, d)
 				}
 			}
 		}
