@@ -1011,16 +1011,8 @@ func (m *Matcher) keyedFire(now int64) {
 		// is later): its key, if the entry is live, runs at once, as the
 		// batch of one below would run it.
 		if e := op.exp.front(); e.when <= now && (op.exp.n == 1 || op.exp.at(1).when > now) {
-			live := op.frontLive || op.live(e)
-			op.exp.pop()
-			op.frontLive = false
-			op.prefetchAhead()
-			if live {
-				op.cur = e.id
-				op.advanceDirect(int(e.id), now)
-				if op.sl.Empty(int(e.id)) {
-					op.free(e.id)
-				}
+			if e, live := op.popExpiry(); live {
+				op.expireSliding(e.id, now)
 			}
 			rt.firing = false
 			rt.rearm(m)
@@ -1046,12 +1038,7 @@ func (m *Matcher) keyedFire(now int64) {
 			rt.due(op, e)
 		}
 		for op.exp.n > 0 && op.exp.front().when <= now { // (an expiring op's)
-			e := op.exp.front()
-			live := op.frontLive || op.live(e)
-			op.exp.pop()
-			op.frontLive = false
-			op.prefetchAhead()
-			if live { // (no mark, as due makes: see below)
+			if e, live := op.popExpiry(); live { // (no mark, as due makes: see below)
 				rt.batch = append(rt.batch, dueKey{op: op.p.index, id: e.id})
 			}
 		}
@@ -1078,17 +1065,7 @@ func (m *Matcher) keyedFire(now int64) {
 		}
 		op.cur = b.id
 		if op.sl != nil && op.expiring {
-			// The common expiry, without settle's general path: the key's
-			// deadline is its window's, and the timer is rearmed below.
-			k := int(b.id)
-			if op.direct {
-				op.advanceDirect(k, now)
-			} else {
-				op.sl.Advance(k, now, op)
-			}
-			if op.sl.Empty(k) {
-				op.free(b.id)
-			}
+			op.expireSliding(b.id, now)
 			continue
 		}
 		switch {
@@ -1137,6 +1114,33 @@ func (op *keyedOp) prefetchAhead() {
 	}
 	if q.n > pfNear {
 		op.sl.PrefetchWindow(int(q.at(pfNear).id))
+	}
+}
+
+// popExpiry pops the front of an expiring op's FIFO and reports whether
+// it is live (its key to run), fetching the next ones ahead.
+func (op *keyedOp) popExpiry() (keyExpiry, bool) {
+	e := op.exp.front()
+	live := op.frontLive || op.live(e)
+	op.exp.pop()
+	op.frontLive = false
+	op.prefetchAhead()
+	return e, live
+}
+
+// expireSliding runs the common expiry of a sliding window's columns,
+// without settle's general path: the key's deadline is its window's, and
+// keyedFire rearms the timer after.
+func (op *keyedOp) expireSliding(id int32, now int64) {
+	op.cur = id
+	k := int(id)
+	if op.direct {
+		op.advanceDirect(k, now)
+	} else {
+		op.sl.Advance(k, now, op)
+	}
+	if op.sl.Empty(k) {
+		op.free(id)
 	}
 }
 

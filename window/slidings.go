@@ -13,10 +13,10 @@ import (
 // 48-byte record in a slice (its ring's head and length, its oldest
 // event's time, and one buffer) whose buffer holds its running sums, its
 // last emitted results (for Result.Changed) and a ring of its events (each
-// its time and its Num columns), grown by doubling. A Sliding per key costs an object of about
-// 300 bytes and five more allocations (sums, times, columns, snapshot,
-// results); here one, and an event touches the record, the head of the
-// buffer and one or two ring slots.
+// its time and its Num columns), grown by doubling. A Sliding per key
+// costs an object of about 300 bytes and five more allocations (sums,
+// times, columns, snapshot, results); here one, and an event touches the
+// record, the head of the buffer and one or two ring slots.
 //
 // It behaves as one Sliding per key for callers that give it times in
 // order across all keys (the engine's (time, sequence) order): an Insert
@@ -253,8 +253,8 @@ func (w *Slidings[V]) emit(r *slideRec, t int64, sink Sink[V]) {
 func (w *Slidings[V]) results(r *slideRec) (n int64, num []float64, ok uint64, changed bool) {
 	// The sums, results and flags are the buffer's first words (ring
 	// words follow): views in place, from one check of the length.
-	head := r.buf[:w.ring]
-	base := unsafe.Pointer(unsafe.SliceData(head))
+	hdr := r.buf[:w.ring]
+	base := unsafe.Pointer(unsafe.SliceData(hdr))
 	num = unsafe.Slice((*float64)(unsafe.Add(base, 8*w.res)), w.nSpec)
 	flags := (*uint64)(unsafe.Add(base, 8*(w.res+w.nSpec)))
 	n = int64(r.n)

@@ -4,8 +4,8 @@
 // it knows which keys come next (the keys of an expiry queue, due in
 // order), fetching their lines a few steps ahead overlaps the misses that
 // one step after another would wait for.
+//
+// Line and Line3 are declared in prefetch_decl.go for the architectures
+// with an assembly body (amd64, arm64), and are no-ops elsewhere
+// (prefetch_other.go).
 package prefetch
-
-// Line (prefetch_decl.go: declared for the architectures with an assembly
-// body; prefetch_other.go: a no-op for the rest) hints that the cache line
-// holding p will be read soon.
