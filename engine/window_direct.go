@@ -220,8 +220,10 @@ func arith(op byte, x, y float64) float64 {
 	return x - y
 }
 
-// emitDirect is Emit for a rule with direct fields, given the results.
-func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
+// emitDirect is Emit for a rule with direct fields, given the results;
+// evKey, when not nil, is the event's own value of a one-value key, to
+// copy in place of the stored one (see eventKey).
+func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64, evKey *event.Value) {
 	m, p, dp := op.m, op.p, op.p.direct
 	d := op.spareD
 	if d == nil {
@@ -229,8 +231,8 @@ func (op *keyedOp) emitDirect(n int64, num []float64, ok uint64, t int64) {
 	}
 	fields := d.Event.Fields[:dp.n]
 	kt := &op.keys
-	if k := op.evKey; k != nil && dp.key1 >= 0 {
-		fields[dp.key1] = *k // (an arrival's: see eventKey)
+	if evKey != nil && dp.key1 >= 0 {
+		fields[dp.key1] = *evKey
 	} else if dp.key1 >= 0 && !kt.scalars && int(op.cur) < len(kt.vals) {
 		// The key of one value, stored (no lone scalar: see keyTable.key).
 		fields[dp.key1] = kt.vals[op.cur]

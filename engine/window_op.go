@@ -187,9 +187,8 @@ type keyedOp struct {
 	// rule reading it), in the rule's spare derived event, as a filter
 	// rule's does: nothing to recycle.
 	spare   bool
-	spareD  *Derived     // the spare derived event (Matcher.derived's), when spare
-	evKey   *event.Value // for emitDirect: the event's key value (eventKey), or nil
-	emitTyp int32        // the type of the rule's derived events (its emit node's)
+	spareD  *Derived // the spare derived event (Matcher.derived's), when spare
+	emitTyp int32    // the type of the rule's derived events (its emit node's)
 
 	// A sliding time window without output rate limit: its keys'
 	// deadlines are in exp, an entry per event in the windows (see the top
@@ -416,18 +415,14 @@ func (m *Matcher) windowEvent(n *execNode, ev *event.Event) {
 		// The event's result straight to emitDirect, not through Emit.
 		n, num, ok, changed, e := op.sl.InsertSums(int(id), ts, op.row.Num, op)
 		if err = e; e == nil && changed {
-			op.evKey = op.eventKey(ev)
-			op.emitDirect(n, num, ok, ts)
-			op.evKey = nil
+			op.emitDirect(n, num, ok, ts, op.eventKey(ev))
 		}
 	case op.sl != nil:
 		err = op.sl.Insert(int(id), ts, op.row, op)
 	case op.cs != nil && op.direct:
 		n, ok, e := op.cs.InsertSums(int(id), ts, op.row.Num, op.sums)
 		if err = e; e == nil {
-			op.evKey = op.eventKey(ev)
-			op.emitDirect(n, op.sums, ok, ts)
-			op.evKey = nil
+			op.emitDirect(n, op.sums, ok, ts, op.eventKey(ev))
 		}
 	case op.cs != nil:
 		err = op.cs.Insert(int(id), ts, op.row, op)
@@ -670,7 +665,7 @@ func (op *keyedOp) Emit(r window.Result[event.Value]) {
 	}
 	if op.direct {
 		if n, num, ok, sums := r.Sums(op.sums); sums {
-			op.emitDirect(n, num, ok, r.Time)
+			op.emitDirect(n, num, ok, r.Time, nil)
 			return
 		}
 	}
@@ -1155,7 +1150,7 @@ func (op *keyedOp) advanceDirect(k int, now int64) {
 			return
 		}
 		if changed {
-			op.emitDirect(n, num, ok, at)
+			op.emitDirect(n, num, ok, at, nil)
 		}
 		if t, more := op.sl.NextDeadline(k); !more || t > now {
 			return
